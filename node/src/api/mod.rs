@@ -1,0 +1,165 @@
+//! The Kubernetes REST API over HTTPS: authentication, discovery, OpenAPI, health, and the
+//! resource verbs. Handlers never panic: every failure is an [`errors::ApiError`] rendered as
+//! a Kubernetes `Status`.
+
+pub mod discovery;
+pub mod errors;
+mod filter;
+mod handlers;
+mod request;
+mod target;
+mod watch;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use capstan_actors::store::StoreHandle;
+use errors::ApiError;
+
+/// Shared state of the API server.
+pub struct ApiState {
+    /// The store.
+    pub store: StoreHandle,
+    /// The admin bearer token.
+    pub token: String,
+    /// `host:port` clients reach us at (for `/api`'s serverAddressByClientCIDRs).
+    pub server_address: String,
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health))
+        .route("/livez", web::get().to(health))
+        .route("/readyz", web::get().to(ready))
+        .route("/version", web::get().to(version))
+        .route("/api", web::get().to(api_versions))
+        .route("/apis", web::get().to(api_groups))
+        .route("/apis/{group}", web::get().to(api_group))
+        .route("/api/v1", web::get().to(core_resources))
+        .route("/apis/{group}/{version}", web::get().to(group_resources))
+        .route("/openapi/v3", web::get().to(openapi_root))
+        .route("/openapi/v3/api/v1", web::get().to(openapi_core))
+        .route(
+            "/openapi/v3/apis/{group}/{version}",
+            web::get().to(openapi_group),
+        )
+        .route("/api/{tail:.*}", web::route().to(handlers::dispatch))
+        .route("/apis/{tail:.*}", web::route().to(handlers::dispatch))
+        .default_service(web::to(not_found));
+}
+
+fn is_public(path: &str) -> bool {
+    matches!(path, "/healthz" | "/livez" | "/readyz" | "/version")
+}
+
+fn token_matches(given: &[u8], want: &[u8]) -> bool {
+    // Constant time in the token's length.
+    given.len() == want.len()
+        && given
+            .iter()
+            .zip(want)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// Bearer-token authentication for everything but health and version.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !is_public(req.path()) {
+        let ok = match (
+            req.app_data::<web::Data<ApiState>>(),
+            req.headers().get("authorization"),
+        ) {
+            (Some(state), Some(h)) => h
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|t| token_matches(t.trim().as_bytes(), state.token.as_bytes())),
+            _ => false,
+        };
+        if !ok {
+            let resp = ApiError::unauthorized().error_response();
+            return Ok(req.into_response(resp).map_into_right_body());
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+fn json(v: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(v.to_string())
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+async fn ready(state: web::Data<ApiState>) -> HttpResponse {
+    match state.store.db.revision() {
+        Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ok"),
+        Err(e) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body(format!("store: {e}")),
+    }
+}
+
+async fn version() -> HttpResponse {
+    json(discovery::version())
+}
+
+async fn api_versions(state: web::Data<ApiState>) -> HttpResponse {
+    json(discovery::core_versions(&state.server_address))
+}
+
+async fn api_groups() -> HttpResponse {
+    json(discovery::group_list())
+}
+
+async fn api_group(path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    discovery::group(&path)
+        .map(json)
+        .ok_or_else(ApiError::no_route)
+}
+
+async fn core_resources() -> Result<HttpResponse, ApiError> {
+    discovery::resource_list("", "v1")
+        .map(json)
+        .ok_or_else(ApiError::no_route)
+}
+
+async fn group_resources(path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (g, v) = path.into_inner();
+    discovery::resource_list(&g, &v)
+        .map(json)
+        .ok_or_else(ApiError::no_route)
+}
+
+async fn openapi_root() -> HttpResponse {
+    json(discovery::openapi_root())
+}
+
+async fn openapi_core() -> Result<HttpResponse, ApiError> {
+    discovery::openapi_group("")
+        .map(json)
+        .ok_or_else(ApiError::no_route)
+}
+
+async fn openapi_group(path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+    let (g, v) = path.into_inner();
+    if v != "v1" {
+        return Err(ApiError::no_route());
+    }
+    discovery::openapi_group(&g)
+        .map(json)
+        .ok_or_else(ApiError::no_route)
+}
+
+async fn not_found(_req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::no_route())
+}

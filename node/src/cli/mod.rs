@@ -1,0 +1,157 @@
+//! The `capstan` command line (clap): process launchers (`master`) and kubectl-like verbs
+//! (`apply`, `get`, `describe`, `delete`, `version`).
+
+pub mod apply;
+pub mod delete;
+pub mod describe;
+pub mod get;
+pub mod manifests;
+pub mod output;
+pub mod tabwriter;
+pub mod util;
+pub mod version;
+mod watch;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Capstan: a small container orchestrator that speaks the Kubernetes API.
+#[derive(Debug, Parser)]
+#[command(name = "capstan", version)]
+pub struct Cli {
+    /// Path of the kubeconfig (else $KUBECONFIG, ./.capstan/kubeconfig.yaml, ~/.kube/config).
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every verb.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the master: store, scheduler, controllers and the HTTPS Kubernetes API.
+    Master {
+        /// TOML config file with a [master] table.
+        #[arg(long, default_value = "configs/master.toml")]
+        config: PathBuf,
+    },
+    /// Create or update objects from manifest files (like `kubectl apply`).
+    Apply(apply::ApplyArgs),
+    /// List objects or get them by name (like `kubectl get`).
+    Get(get::GetArgs),
+    /// Show objects in detail, with their events (like `kubectl describe`).
+    Describe(describe::DescribeArgs),
+    /// Delete objects by name or by manifest (like `kubectl delete`).
+    Delete(delete::DeleteArgs),
+    /// Print the client and server versions.
+    Version(version::VersionArgs),
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CAPSTAN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Parses the command line and runs the verb; errors go to stderr with a non-zero exit.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Usage errors exit 1 like kubectl; --help and --version succeed.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Master { config } => {
+            init_tracing();
+            crate::config::ClusterConfig::load(&config).and_then(|c| {
+                let m = c
+                    .master
+                    .ok_or_else(|| anyhow::anyhow!("{}: no [master] table", config.display()))?;
+                crate::master::run(m)
+            })
+        }
+        Command::Apply(args) => apply::run(args, cli.kubeconfig.as_deref()),
+        Command::Get(args) => get::run(args, cli.kubeconfig.as_deref()),
+        Command::Describe(args) => describe::run(args, cli.kubeconfig.as_deref()),
+        Command::Delete(args) => delete::run(args, cli.kubeconfig.as_deref()),
+        Command::Version(args) => version::run(args, cli.kubeconfig.as_deref()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<util::Reported>() => ExitCode::FAILURE,
+        Err(e) => {
+            util::report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn arguments_are_validated() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("capstan").chain(args.iter().copied()))
+        };
+        let ok: &[&[&str]] = &[
+            &["get", "pods"],
+            &["get", "po", "web", "-o", "wide", "-n", "dev"],
+            &[
+                "get",
+                "deploy",
+                "-A",
+                "-w",
+                "--show-labels",
+                "-l",
+                "app=web",
+                "--field-selector",
+                "status.phase=Running",
+            ],
+            &["describe", "pod", "web"],
+            &["delete", "pod", "a", "b"],
+            &["delete", "-f", "-"],
+            &["apply", "-f", "-", "-f", "-"],
+            &["version", "--client"],
+            &["--kubeconfig", "/tmp/k", "get", "nodes"],
+        ];
+        for a in ok {
+            assert!(parse(a).is_ok(), "{a:?}: {:?}", parse(a).err());
+        }
+        let bad: &[(&[&str], &str)] = &[
+            (&["get", "pods", "-o", "table"], "--output"),
+            (&["get", "pods", "-n", "Bad_NS"], "--namespace"),
+            (&["get"], "KIND"),
+            (&["apply"], "--filename"),
+            (
+                &["apply", "-f", "/definitely/not/here.yaml"],
+                "does not exist",
+            ),
+            (&["delete"], "KIND"),
+            (&["delete", "pod", "x", "-f", "-"], "cannot be used"),
+        ];
+        for (a, want) in bad {
+            let err = parse(a).expect_err("must be rejected").to_string();
+            assert!(err.contains(want), "{a:?}: {err}");
+        }
+    }
+}
