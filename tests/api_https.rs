@@ -140,6 +140,19 @@ fn crud_round_trips_over_https() {
     );
     assert_eq!(patched2["metadata"]["generation"], 2);
 
+    // A resourceVersion in a patch is a precondition.
+    let stale_patch =
+        json!({"metadata": {"resourceVersion": rv(&created).to_string(), "labels": {"x": "1"}}});
+    let r = c
+        .send_json(
+            "PATCH",
+            &format!("{PODS}/web-1"),
+            "application/merge-patch+json",
+            &stale_patch,
+        )
+        .expect("patch");
+    assert_eq!(r.status, 409, "{}", String::from_utf8_lossy(&r.body));
+
     // JSON patch.
     let jp = json!([{"op": "add", "path": "/metadata/annotations", "value": {"a": "b"}}]);
     let p = c

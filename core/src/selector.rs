@@ -1,7 +1,7 @@
 //! Label selectors: the structured form used in specs (matchLabels + matchExpressions) and the
 //! string form used in `?labelSelector=`.
 
-use crate::validation::{FieldError, FieldErrorKind};
+use crate::validation::{label_value_errors, qualified_name_errors, LenUnit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -149,9 +149,27 @@ impl Requirement {
     /// Whether the labels satisfy this requirement. NotEquals, NotIn and DoesNotExist match
     /// when the key is absent.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let value = labels.get(&self.key);
-        let listed = |v: &String| self.values.iter().any(|x| x == v);
-        match self.op {
+        self.op.matches(labels.get(&self.key), &self.values)
+    }
+}
+
+impl Op {
+    /// The operator of a structured requirement (`In`, `NotIn`, `Exists`, `DoesNotExist`);
+    /// `None` for anything else.
+    fn from_expression_operator(operator: &str) -> Option<Op> {
+        match operator {
+            "In" => Some(Op::In),
+            "NotIn" => Some(Op::NotIn),
+            "Exists" => Some(Op::Exists),
+            "DoesNotExist" => Some(Op::DoesNotExist),
+            _ => None,
+        }
+    }
+
+    /// Whether a label's value (`None` when the label is absent) satisfies `op values`.
+    fn matches(self, value: Option<&String>, values: &[String]) -> bool {
+        let listed = |v: &String| values.contains(v);
+        match self {
             Op::Equals | Op::In => value.is_some_and(listed),
             Op::NotEquals | Op::NotIn => !value.is_some_and(listed),
             Op::Exists => value.is_some(),
@@ -260,15 +278,8 @@ impl LabelSelector {
             .iter()
             .all(|(k, v)| labels.get(k) == Some(v))
             && self.match_expressions.iter().all(|e| {
-                let value = labels.get(&e.key);
-                let listed = |v: &String| e.values.iter().any(|x| x == v);
-                match e.operator.as_str() {
-                    "In" => value.is_some_and(listed),
-                    "NotIn" => !value.is_some_and(listed),
-                    "Exists" => value.is_some(),
-                    "DoesNotExist" => value.is_none(),
-                    _ => false,
-                }
+                Op::from_expression_operator(&e.operator)
+                    .is_some_and(|op| op.matches(labels.get(&e.key), &e.values))
             })
     }
 
@@ -280,227 +291,32 @@ impl LabelSelector {
             requirements.push(Requirement::new(k.clone(), Op::Equals, vec![v.clone()])?);
         }
         for e in &self.match_expressions {
-            let op = match e.operator.as_str() {
-                "In" => Op::In,
-                "NotIn" => Op::NotIn,
-                "Exists" => Op::Exists,
-                "DoesNotExist" => Op::DoesNotExist,
-                other => return Err(SelectorError::InvalidOperator(other.to_string())),
-            };
+            let op = Op::from_expression_operator(&e.operator)
+                .ok_or_else(|| SelectorError::InvalidOperator(e.operator.clone()))?;
             requirements.push(Requirement::new(e.key.clone(), op, e.values.clone())?);
         }
         Ok(Selector::from_requirements(requirements))
     }
-
-    /// Validates the selector found at `path` (e.g. `spec.selector`), like Kubernetes
-    /// `ValidateLabelSelector`: errors at `path.matchExpressions[i].operator|key|values[j]` and
-    /// `path.matchLabels`.
-    pub fn validate(&self, path: &str) -> Vec<FieldError> {
-        let mut errors = Vec::new();
-        let err = |path: String, kind: FieldErrorKind, detail: &str| FieldError {
-            path,
-            kind,
-            detail: detail.to_string(),
-        };
-        for (i, e) in self.match_expressions.iter().enumerate() {
-            let base = format!("{path}.matchExpressions[{i}]");
-            match e.operator.as_str() {
-                "In" | "NotIn" => {
-                    if e.values.is_empty() {
-                        errors.push(err(
-                            format!("{base}.values"),
-                            FieldErrorKind::Required,
-                            "must be specified when `operator` is 'In' or 'NotIn'",
-                        ));
-                    }
-                }
-                "Exists" | "DoesNotExist" => {
-                    if !e.values.is_empty() {
-                        errors.push(err(
-                            format!("{base}.values"),
-                            FieldErrorKind::Forbidden,
-                            "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                        ));
-                    }
-                }
-                other => errors.push(err(
-                    format!("{base}.operator"),
-                    FieldErrorKind::NotSupported(
-                        quote(other),
-                        ["In", "NotIn", "Exists", "DoesNotExist"]
-                            .map(String::from)
-                            .to_vec(),
-                    ),
-                    "",
-                )),
-            }
-            for msg in validate_qualified_name(&e.key) {
-                errors.push(err(
-                    format!("{base}.key"),
-                    FieldErrorKind::Invalid(quote(&e.key)),
-                    &msg,
-                ));
-            }
-            for (j, v) in e.values.iter().enumerate() {
-                for msg in validate_label_value(v) {
-                    errors.push(err(
-                        format!("{base}.values[{j}]"),
-                        FieldErrorKind::Invalid(quote(v)),
-                        &msg,
-                    ));
-                }
-            }
-        }
-        let labels_path = format!("{path}.matchLabels");
-        for (k, v) in &self.match_labels {
-            for msg in validate_qualified_name(k) {
-                errors.push(err(
-                    labels_path.clone(),
-                    FieldErrorKind::Invalid(quote(k)),
-                    &msg,
-                ));
-            }
-            for msg in validate_label_value(v) {
-                errors.push(err(
-                    labels_path.clone(),
-                    FieldErrorKind::Invalid(quote(v)),
-                    &msg,
-                ));
-            }
-        }
-        errors
-    }
-}
-
-/// Renders a value the way Kubernetes field errors do (`"Foo"`).
-fn quote(s: &str) -> String {
-    format!("{s:?}")
 }
 
 // ---------------------------------------------------------------------------------------------
-// Label key and value rules (k8s.io/apimachinery/pkg/util/validation).
-
-const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const QUALIFIED_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and \
-     must start and end with an alphanumeric character";
-const LABEL_VALUE_FMT: &str = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?";
-const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric \
-     characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str =
-    "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case \
-     alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-
-/// Kubernetes `RegexError`: the message, examples and the regular expression.
-fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
-    let examples: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
-    format!(
-        "{msg} (e.g. {}regex used for validation is '{fmt}')",
-        examples.join(" or ")
-    )
-}
-
-/// Matches `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]` (non-empty).
-fn is_label_like(s: &str) -> bool {
-    let b = s.as_bytes();
-    match (b.first(), b.last()) {
-        (Some(f), Some(l)) => {
-            f.is_ascii_alphanumeric()
-                && l.is_ascii_alphanumeric()
-                && b.iter()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-        }
-        _ => false,
-    }
-}
-
-fn is_dns1123_subdomain(s: &str) -> bool {
-    s.split('.').all(|label| {
-        let b = label.as_bytes();
-        match (b.first(), b.last()) {
-            (Some(f), Some(l)) => {
-                let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-                ok(f) && ok(l) && b.iter().all(|c| ok(c) || *c == b'-')
-            }
-            _ => false,
-        }
-    })
-}
+// Label key and value rules: those of [`crate::validation`] (Kubernetes `IsQualifiedName` and
+// `IsValidLabelValue`), with length limits worded in bytes as this module always has.
 
 /// Checks a label key (or annotation key) against the Kubernetes qualified-name rules: an
 /// optional DNS-1123 subdomain prefix of at most 253 bytes and `/`, then a name of at most 63
 /// bytes of alphanumerics, `-`, `_`, `.` starting and ending alphanumeric. Returns the Kubernetes
-/// messages for each broken rule (empty if valid).
+/// messages for each broken rule (empty if valid); see
+/// [`is_qualified_name`](crate::validation::is_qualified_name).
 pub fn validate_qualified_name(key: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    let parts: Vec<&str> = key.split('/').collect();
-    let name = match parts.as_slice() {
-        [name] => *name,
-        [prefix, name] => {
-            if prefix.is_empty() {
-                errs.push("prefix part must be non-empty".to_string());
-            } else {
-                if prefix.len() > 253 {
-                    errs.push("prefix part must be no more than 253 bytes".to_string());
-                }
-                if !is_dns1123_subdomain(prefix) {
-                    errs.push(format!(
-                        "prefix part {}",
-                        regex_error(
-                            DNS1123_SUBDOMAIN_MSG,
-                            DNS1123_SUBDOMAIN_FMT,
-                            &["example.com"]
-                        )
-                    ));
-                }
-            }
-            *name
-        }
-        _ => {
-            return vec![format!(
-                "a qualified name {} with an optional DNS subdomain prefix and '/' (e.g. \
-                 'example.com/MyName')",
-                regex_error(
-                    QUALIFIED_NAME_MSG,
-                    QUALIFIED_NAME_FMT,
-                    &["MyName", "my.name", "123-abc"]
-                )
-            )]
-        }
-    };
-    if name.is_empty() {
-        errs.push("name part must be non-empty".to_string());
-    } else if name.len() > 63 {
-        errs.push("name part must be no more than 63 bytes".to_string());
-    }
-    if !name.is_empty() && !is_label_like(name) {
-        errs.push(format!(
-            "name part {}",
-            regex_error(
-                QUALIFIED_NAME_MSG,
-                QUALIFIED_NAME_FMT,
-                &["MyName", "my.name", "123-abc"]
-            )
-        ));
-    }
-    errs
+    qualified_name_errors(key, LenUnit::Bytes)
 }
 
 /// Checks a label value: empty, or at most 63 bytes of alphanumerics, `-`, `_`, `.` starting
-/// and ending alphanumeric. Returns the Kubernetes messages for each broken rule.
+/// and ending alphanumeric. Returns the Kubernetes messages for each broken rule; see
+/// [`is_valid_label_value`](crate::validation::is_valid_label_value).
 pub fn validate_label_value(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if value.len() > 63 {
-        errs.push("must be no more than 63 bytes".to_string());
-    }
-    if !value.is_empty() && !is_label_like(value) {
-        errs.push(regex_error(
-            LABEL_VALUE_MSG,
-            LABEL_VALUE_FMT,
-            &["MyValue", "my_value", "12345"],
-        ));
-    }
-    errs
+    label_value_errors(value, LenUnit::Bytes)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -272,7 +272,27 @@ fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
 
 /// Kubernetes `MaxLenError`.
 pub(crate) fn max_len_error(n: usize) -> String {
-    format!("must be no more than {n} characters")
+    max_len_error_in(n, LenUnit::Characters)
+}
+
+/// How a length limit is worded. Kubernetes' `MaxLenError` counts "characters"; the parser of
+/// string-form label selectors ([`crate::selector`]) has always said "bytes". The limits are
+/// the same (both compare byte lengths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LenUnit {
+    /// `must be no more than 63 characters` (Kubernetes field validation).
+    Characters,
+    /// `must be no more than 63 bytes` (string-form label selectors).
+    Bytes,
+}
+
+/// [`max_len_error`] worded in `unit`.
+fn max_len_error_in(n: usize, unit: LenUnit) -> String {
+    let unit = match unit {
+        LenUnit::Characters => "characters",
+        LenUnit::Bytes => "bytes",
+    };
+    format!("must be no more than {n} {unit}")
 }
 
 /// Kubernetes `InclusiveRangeError`.
@@ -333,9 +353,14 @@ pub fn is_dns1123_label(value: &str) -> Vec<String> {
 
 /// Kubernetes `IsDNS1123Subdomain`.
 pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
+    dns1123_subdomain_errors(value, LenUnit::Characters)
+}
+
+/// [`is_dns1123_subdomain`] with the length limit worded in `unit`.
+fn dns1123_subdomain_errors(value: &str, unit: LenUnit) -> Vec<String> {
     let mut errs = Vec::new();
     if value.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
-        errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LENGTH));
+        errs.push(max_len_error_in(DNS1123_SUBDOMAIN_MAX_LENGTH, unit));
     }
     if !value.split('.').all(|part| matches_label(part, false)) {
         errs.push(regex_error(
@@ -365,6 +390,11 @@ pub fn is_dns1035_label(value: &str) -> Vec<String> {
 
 /// Kubernetes `IsQualifiedName`: label keys, annotation keys, finalizers (`prefix/name`).
 pub fn is_qualified_name(value: &str) -> Vec<String> {
+    qualified_name_errors(value, LenUnit::Characters)
+}
+
+/// [`is_qualified_name`] with length limits worded in `unit`.
+pub(crate) fn qualified_name_errors(value: &str, unit: LenUnit) -> Vec<String> {
     let mut errs = Vec::new();
     let parts: Vec<&str> = value.split('/').collect();
     let name = match parts.as_slice() {
@@ -374,7 +404,7 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
                 errs.push("prefix part must be non-empty".to_string());
             } else {
                 errs.extend(
-                    is_dns1123_subdomain(prefix)
+                    dns1123_subdomain_errors(prefix, unit)
                         .into_iter()
                         .map(|m| format!("prefix part {m}")),
                 );
@@ -394,7 +424,7 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     } else if name.len() > LABEL_VALUE_MAX_LENGTH {
         errs.push(format!(
             "name part {}",
-            max_len_error(LABEL_VALUE_MAX_LENGTH)
+            max_len_error_in(LABEL_VALUE_MAX_LENGTH, unit)
         ));
     }
     if !matches_qualified_name_part(name) {
@@ -412,9 +442,14 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
 
 /// Kubernetes `IsValidLabelValue`.
 pub fn is_valid_label_value(value: &str) -> Vec<String> {
+    label_value_errors(value, LenUnit::Characters)
+}
+
+/// [`is_valid_label_value`] with the length limit worded in `unit`.
+pub(crate) fn label_value_errors(value: &str, unit: LenUnit) -> Vec<String> {
     let mut errs = Vec::new();
     if value.len() > LABEL_VALUE_MAX_LENGTH {
-        errs.push(max_len_error(LABEL_VALUE_MAX_LENGTH));
+        errs.push(max_len_error_in(LABEL_VALUE_MAX_LENGTH, unit));
     }
     if !value.is_empty() && !matches_qualified_name_part(value) {
         errs.push(regex_error(
@@ -505,6 +540,15 @@ pub fn name_is_dns1035_label(name: &str, prefix: bool) -> Vec<String> {
 pub(crate) fn invalid_each(path: &str, value: &str, msgs: Vec<String>) -> Vec<FieldError> {
     msgs.into_iter()
         .map(|m| FieldError::invalid(path, quote(value), m))
+        .collect()
+}
+
+/// Kubernetes `ValidatePortNumOrName`'s number case: `Invalid value: <port>: must be between 1
+/// and 65535, inclusive` unless `port` is a valid port number.
+pub(crate) fn validate_port_num(port: i64, path: &str) -> Vec<FieldError> {
+    is_valid_port_num(port)
+        .into_iter()
+        .map(|m| FieldError::invalid(path, port.to_string(), m))
         .collect()
 }
 

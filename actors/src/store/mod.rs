@@ -27,6 +27,20 @@ const MAX_BATCH: usize = 512;
 #[rtype(result = "Result<WriteResult, StoreError>")]
 pub struct Write(pub WriteOp);
 
+/// Ask the store how much it has committed (for metrics and tests).
+#[derive(Debug, Message)]
+#[rtype(result = "StoreStats")]
+pub struct GetStats;
+
+/// Counters of the store actor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Transactions committed.
+    pub batches: u64,
+    /// Writes answered (committed or refused).
+    pub writes: u64,
+}
+
 type Reply = oneshot::Sender<Result<WriteResult, StoreError>>;
 
 /// The single writer of the database.
@@ -35,7 +49,7 @@ pub struct Store {
     hub: WatchHub,
     queue: Vec<(WriteOp, Reply)>,
     committing: bool,
-    batches: u64,
+    stats: StoreStats,
 }
 
 /// Everything the rest of the master needs to use the store.
@@ -80,7 +94,7 @@ impl Store {
             hub: hub.clone(),
             queue: Vec::new(),
             committing: false,
-            batches: 0,
+            stats: StoreStats::default(),
         }
         .start();
         Ok(StoreHandle { writer, db, hub })
@@ -98,7 +112,8 @@ impl Store {
         let job = tokio::task::spawn_blocking(move || db.apply_batch(ops, db::now()));
         ctx.spawn(job.into_actor(self).map(move |joined, act, ctx| {
             act.committing = false;
-            act.batches += 1;
+            act.stats.batches += 1;
+            act.stats.writes += replies.len() as u64;
             let outcome = joined.unwrap_or_else(|e| Err(StoreError::Storage(format!("commit task failed: {e}"))));
             match outcome {
                 Ok((results, events)) => {
@@ -139,6 +154,14 @@ impl Handler<Write> for Store {
         self.queue.push((msg.0, tx));
         self.kick(ctx);
         Box::pin(async move { rx.await.unwrap_or(Err(StoreError::Unavailable)) })
+    }
+}
+
+impl Handler<GetStats> for Store {
+    type Result = MessageResult<GetStats>;
+
+    fn handle(&mut self, _: GetStats, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.stats)
     }
 }
 

@@ -170,8 +170,15 @@ async fn concurrent_writes_share_commits() {
             })
         })
         .collect();
-    let results = futures_join(writes).await;
+    let results = futures_util::future::join_all(writes).await;
     assert!(results.iter().all(Result::is_ok));
+    let stats = h.writer.send(GetStats).await.expect("stats");
+    assert_eq!(stats.writes, 300);
+    assert!(
+        stats.batches < 300 / 4,
+        "300 concurrent writes took {} commits: they should share them",
+        stats.batches
+    );
     let (list, rev) = h.db.list(pods(), Some("default")).expect("list");
     assert_eq!(list.len(), 300);
     let mut revs: Vec<u64> = list.iter().map(rv).collect();
@@ -183,15 +190,6 @@ async fn concurrent_writes_share_commits() {
         rev,
         "list is consistent at the last revision"
     );
-}
-
-async fn futures_join<F: std::future::Future>(fs: Vec<F>) -> Vec<F::Output> {
-    let mut out = Vec::new();
-    let handles: Vec<_> = fs.into_iter().map(Box::pin).collect();
-    for f in handles {
-        out.push(f.await);
-    }
-    out
 }
 
 #[actix::test]
@@ -282,4 +280,25 @@ fn reopened_database_keeps_objects_and_revision() {
     let db = Db::open(&path, 100).expect("reopen");
     assert_eq!(db.revision().expect("rev"), rev);
     assert!(db.get(pods(), "default", "keep").expect("read").is_some());
+}
+
+#[actix::test]
+async fn slow_watchers_are_cut_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = Store::start(&dir.path().join("state.redb"), 1000, 16).expect("store opens");
+    let first = create(&h, "start").await;
+    let mut slow = h.watch(rv(&first)).expect("watch");
+    for i in 0..64 {
+        create(&h, &format!("flood-{i}")).await;
+    }
+    // The watcher never read while 64 events went by a 16-event buffer: it is cut off rather
+    // than buffered without bound.
+    assert_eq!(
+        slow.next().await.map(|e| e.revision).unwrap_err(),
+        WatchEnd::TooSlow
+    );
+    // A fresh watcher from the same revision is served from the change log.
+    let mut fresh = h.watch(rv(&first)).expect("watch");
+    let e = fresh.next().await.expect("replayed");
+    assert_eq!(e.object["metadata"]["name"], "flood-0");
 }

@@ -6,9 +6,9 @@ use super::resources::{validate_resource_list, validate_resource_requirements};
 use super::scheduling::{validate_affinity, validate_topology_spread_constraints};
 use super::{
     check_enum, child, dedup, inclusive_range_error, index, invalid_each, is_dns1123_label,
-    is_qualified_name, is_valid_port_name, is_valid_port_num, name_is_dns_label,
-    name_is_dns_subdomain, quote, validate_nonnegative, validate_object_meta_update,
-    validate_tolerations, FieldError, NEGATIVE_ERROR,
+    is_qualified_name, is_valid_port_name, name_is_dns_label, name_is_dns_subdomain, quote,
+    validate_nonnegative, validate_object_meta_update, validate_port_num, validate_tolerations,
+    FieldError, NEGATIVE_ERROR,
 };
 use crate::api::{
     Container, ContainerPort, EnvVar, IntOrString, Pod, PodSpec, PodTemplateSpec, Probe,
@@ -459,13 +459,10 @@ fn validate_probe(probe: &Probe, path: &str) -> Vec<FieldError> {
     }
     if handler("grpc", probe.grpc.is_some(), &mut errs) {
         if let Some(g) = &probe.grpc {
-            for m in is_valid_port_num(i64::from(g.port)) {
-                errs.push(FieldError::invalid(
-                    child(path, "grpc.port"),
-                    g.port.to_string(),
-                    m,
-                ));
-            }
+            errs.extend(validate_port_num(
+                i64::from(g.port),
+                &child(path, "grpc.port"),
+            ));
         }
     }
     if handlers == 0 {
@@ -510,10 +507,7 @@ fn validate_probe(probe: &Probe, path: &str) -> Vec<FieldError> {
 /// Kubernetes `ValidatePortNumOrName`.
 pub(crate) fn validate_port_num_or_name(port: &IntOrString, path: &str) -> Vec<FieldError> {
     match port {
-        IntOrString::Int(n) => is_valid_port_num(i64::from(*n))
-            .into_iter()
-            .map(|m| FieldError::invalid(path, n.to_string(), m))
-            .collect(),
+        IntOrString::Int(n) => validate_port_num(i64::from(*n), path),
         IntOrString::String(s) => invalid_each(path, s, is_valid_port_name(s)),
     }
 }
@@ -535,22 +529,13 @@ fn validate_container_ports(ports: &[ContainerPort], path: &str) -> Vec<FieldErr
         if port.container_port == 0 {
             errs.push(FieldError::required(child(&p, "containerPort"), ""));
         } else {
-            for m in is_valid_port_num(i64::from(port.container_port)) {
-                errs.push(FieldError::invalid(
-                    child(&p, "containerPort"),
-                    port.container_port.to_string(),
-                    m,
-                ));
-            }
+            errs.extend(validate_port_num(
+                i64::from(port.container_port),
+                &child(&p, "containerPort"),
+            ));
         }
         if let Some(hp) = port.host_port.filter(|&hp| hp != 0) {
-            for m in is_valid_port_num(i64::from(hp)) {
-                errs.push(FieldError::invalid(
-                    child(&p, "hostPort"),
-                    hp.to_string(),
-                    m,
-                ));
-            }
+            errs.extend(validate_port_num(i64::from(hp), &child(&p, "hostPort")));
         }
         errs.extend(check_enum(
             port.protocol.as_deref(),

@@ -4,8 +4,8 @@ use super::meta::validate_object_meta;
 use super::pod::{validate_port_num_or_name, PROTOCOLS};
 use super::{
     check_enum, child, dedup, index, invalid_each, is_dns1123_label, is_dns1123_subdomain,
-    is_valid_port_num, name_is_dns1035_label, name_is_dns_subdomain, quote, validate_labels,
-    validate_object_meta_update, FieldError,
+    name_is_dns1035_label, name_is_dns_subdomain, quote, validate_labels,
+    validate_object_meta_update, validate_port_num, FieldError,
 };
 use crate::api::{Endpoints, IntOrString, Service, ServicePort, ServiceSpec};
 use std::collections::BTreeSet;
@@ -175,13 +175,10 @@ fn validate_service_port(
             errs.push(FieldError::duplicate(&name_path, quote(name)));
         }
     }
-    for m in is_valid_port_num(i64::from(port.port)) {
-        errs.push(FieldError::invalid(
-            child(path, "port"),
-            port.port.to_string(),
-            m,
-        ));
-    }
+    errs.extend(validate_port_num(
+        i64::from(port.port),
+        &child(path, "port"),
+    ));
     errs.extend(check_enum(
         port.protocol.as_deref(),
         PROTOCOLS,
@@ -196,13 +193,7 @@ fn validate_service_port(
         }
     }
     if let Some(np) = port.node_port.filter(|&np| np != 0) {
-        for m in is_valid_port_num(i64::from(np)) {
-            errs.push(FieldError::invalid(
-                child(path, "nodePort"),
-                np.to_string(),
-                m,
-            ));
-        }
+        errs.extend(validate_port_num(i64::from(np), &child(path, "nodePort")));
     }
     errs
 }
@@ -292,13 +283,7 @@ pub fn validate_endpoints(ep: &Endpoints) -> Vec<FieldError> {
                     is_dns1123_label(name),
                 ));
             }
-            for m in is_valid_port_num(i64::from(port.port)) {
-                errs.push(FieldError::invalid(
-                    child(&pp, "port"),
-                    port.port.to_string(),
-                    m,
-                ));
-            }
+            errs.extend(validate_port_num(i64::from(port.port), &child(&pp, "port")));
             errs.extend(check_enum(
                 port.protocol.as_deref(),
                 PROTOCOLS,

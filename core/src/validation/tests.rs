@@ -1,7 +1,10 @@
 //! Table-driven validation tests: every case is defaulted first (as the API server does), then
 //! validated; the expected errors are the exact `FieldError` Display strings Kubernetes prints.
+//! At the end, direct tests of the label selector, qualified name and label value rules.
 
+use super::{is_qualified_name, is_valid_label_value, validate_label_selector};
 use crate::api::{Deployment, Endpoints, Event, Namespace, Node, Object, Pod, ReplicaSet, Service};
+use crate::selector::{LabelSelector, LabelSelectorRequirement};
 use serde_json::{json, Value};
 
 struct Case {
@@ -691,4 +694,168 @@ fn node_event_namespace_validation() {
 fn there_are_enough_cases() {
     let n = pod_cases().len() + apps_cases().len() + service_cases().len() + cluster_cases().len();
     assert!(n >= 25, "only {n} validation cases");
+}
+
+fn label_selector(
+    match_labels: &[(&str, &str)],
+    match_expressions: Vec<LabelSelectorRequirement>,
+) -> LabelSelector {
+    LabelSelector {
+        match_labels: match_labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        match_expressions,
+    }
+}
+
+fn expr(key: &str, operator: &str, values: &[&str]) -> LabelSelectorRequirement {
+    LabelSelectorRequirement {
+        key: key.to_string(),
+        operator: operator.to_string(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
+#[test]
+fn label_selector_table() {
+    /// Expected `(path, reason)` pairs, in order.
+    type Want = Vec<(&'static str, &'static str)>;
+    let sel = label_selector;
+    let cases: Vec<(&str, LabelSelector, Want)> = vec![
+        ("empty", LabelSelector::default(), vec![]),
+        (
+            "valid",
+            sel(
+                &[("app.kubernetes.io/name", "web")],
+                vec![expr("tier", "In", &["a"]), expr("gpu", "Exists", &[])],
+            ),
+            vec![],
+        ),
+        (
+            "in without values",
+            sel(&[], vec![expr("tier", "In", &[])]),
+            vec![(
+                "spec.selector.matchExpressions[0].values",
+                "FieldValueRequired",
+            )],
+        ),
+        (
+            "notin without values",
+            sel(
+                &[],
+                vec![expr("a", "Exists", &[]), expr("tier", "NotIn", &[])],
+            ),
+            vec![(
+                "spec.selector.matchExpressions[1].values",
+                "FieldValueRequired",
+            )],
+        ),
+        (
+            "exists with values",
+            sel(&[], vec![expr("tier", "DoesNotExist", &["x"])]),
+            vec![(
+                "spec.selector.matchExpressions[0].values",
+                "FieldValueForbidden",
+            )],
+        ),
+        (
+            "unknown operator",
+            sel(&[], vec![expr("tier", "Equals", &["x"])]),
+            vec![(
+                "spec.selector.matchExpressions[0].operator",
+                "FieldValueInvalid",
+            )],
+        ),
+        (
+            "bad key",
+            sel(&[], vec![expr("-tier", "Exists", &[])]),
+            vec![("spec.selector.matchExpressions[0].key", "FieldValueInvalid")],
+        ),
+        (
+            "bad expression value",
+            sel(&[], vec![expr("tier", "In", &["ok", "not ok"])]),
+            vec![(
+                "spec.selector.matchExpressions[0].values[1]",
+                "FieldValueInvalid",
+            )],
+        ),
+        (
+            "bad match label key and value",
+            sel(&[("a/b/c", "-x")], vec![]),
+            vec![
+                ("spec.selector.matchLabels", "FieldValueInvalid"),
+                ("spec.selector.matchLabels", "FieldValueInvalid"),
+            ],
+        ),
+        (
+            "labels before expressions",
+            sel(&[("_k", "v")], vec![expr("", "Nope", &[])]),
+            vec![
+                ("spec.selector.matchLabels", "FieldValueInvalid"),
+                (
+                    "spec.selector.matchExpressions[0].operator",
+                    "FieldValueInvalid",
+                ),
+                ("spec.selector.matchExpressions[0].key", "FieldValueInvalid"),
+                ("spec.selector.matchExpressions[0].key", "FieldValueInvalid"),
+            ],
+        ),
+    ];
+    for (name, sel, want) in cases {
+        let got: Vec<(String, &str)> = validate_label_selector(&sel, "spec.selector")
+            .iter()
+            .map(|e| (e.path.clone(), e.reason()))
+            .collect();
+        let want: Vec<(String, &str)> = want.into_iter().map(|(p, r)| (p.to_string(), r)).collect();
+        assert_eq!(got, want, "case {name}");
+    }
+}
+
+#[test]
+fn label_selector_messages() {
+    let msg = |sel: LabelSelector| validate_label_selector(&sel, "spec.selector")[0].to_string();
+    assert_eq!(
+        msg(label_selector(&[], vec![expr("tier", "In", &[])])),
+        "spec.selector.matchExpressions[0].values: Required value: must be specified when \
+         `operator` is 'In' or 'NotIn'"
+    );
+    assert_eq!(
+        msg(label_selector(&[], vec![expr("tier", "Is", &[])])),
+        "spec.selector.matchExpressions[0].operator: Invalid value: \"Is\": not a valid selector \
+         operator"
+    );
+    assert_eq!(
+        msg(label_selector(&[("k", "-x")], vec![])),
+        "spec.selector.matchLabels: Invalid value: \"-x\": a valid label must be an empty string \
+         or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an \
+         alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for \
+         validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+    );
+}
+
+#[test]
+fn qualified_name_and_label_value_limits() {
+    assert!(is_qualified_name(&"a".repeat(63)).is_empty());
+    assert_eq!(
+        is_qualified_name(&"a".repeat(64)),
+        s(&["name part must be no more than 63 characters"])
+    );
+    assert_eq!(
+        is_qualified_name(&format!("{}/a", "a".repeat(254)))[0],
+        "prefix part must be no more than 253 characters"
+    );
+    assert_eq!(
+        is_valid_label_value(&"v".repeat(64)),
+        s(&["must be no more than 63 characters"])
+    );
+    // The same rules, worded in bytes for string-form label selectors.
+    assert_eq!(
+        crate::selector::validate_label_value(&"v".repeat(64)),
+        s(&["must be no more than 63 bytes"])
+    );
+    assert_eq!(
+        crate::selector::validate_qualified_name(&format!("{}/a", "a".repeat(254)))[0],
+        "prefix part must be no more than 253 bytes"
+    );
 }

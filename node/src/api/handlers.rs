@@ -8,7 +8,7 @@ use super::request::{content_type, read_body, wants_table, Query};
 use super::target::{self, Target};
 use super::{watch, ApiState};
 use actix_web::{web, HttpRequest, HttpResponse};
-use capstan_actors::store::{now, Outcome, StoreError, WriteOp};
+use capstan_actors::store::{now, Outcome, WriteOp};
 use capstan_core::admission::{admit, AdmitError, Admitted, FieldValidation};
 use capstan_core::decode::parse_body;
 use capstan_core::patch::{apply_patch, PatchType};
@@ -75,18 +75,7 @@ async fn list(
     t: &Target,
     q: &Query,
 ) -> Result<HttpResponse, ApiError> {
-    let (labels, fields) = q.selectors(t.resource)?;
-    let filter = ObjectFilter {
-        namespace: t.namespace.clone(),
-        labels,
-        fields,
-    };
-    let db = state.store.db.clone();
-    let (resource, ns) = (t.resource, t.namespace.clone());
-    let (items, rev) = web::block(move || db.list(resource, ns.as_deref()))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))??;
-    let items: Vec<Value> = items.into_iter().filter(|o| filter.matches(o)).collect();
+    let (items, rev) = ObjectFilter::for_request(t, q)?.list(state, t).await?;
     if wants_table(req) {
         let include = IncludeObject::from_param(q.get("includeObject"));
         let t = table::build_table(t.resource.kind, &items, now(), include, &rev.to_string());
@@ -299,40 +288,33 @@ async fn replace(
         )));
     }
     let requested = revision_of(&v)?;
-    let old = load(state, t)?;
-    // Validate against the version we read; without a client precondition, retry on a race.
-    let expected = match requested {
-        Some(r) => Some(r),
-        None => revision_of(&old)?,
-    };
-    match admit_and_update(
-        state,
-        t,
-        &old,
-        v.clone(),
-        expected,
-        field_validation(q)?,
-        q.dry_run()?,
-    )
-    .await
-    {
-        Err(e) if requested.is_none() && e.reason == "Conflict" => {
-            let old = load(state, t)?;
-            let expected = revision_of(&old)?;
-            let (obj, w, _) = admit_and_update(
-                state,
-                t,
-                &old,
-                v,
-                expected,
-                field_validation(q)?,
-                q.dry_run()?,
-            )
-            .await?;
-            Ok(json_response(200, &obj, &w))
+    update_retrying(state, t, q, |_| Ok((v.clone(), requested))).await
+}
+
+/// Reads the current object, builds the new one from it with `make` (which also returns the
+/// client's resourceVersion precondition, if any), admits and writes it. Without a client
+/// precondition a lost race is retried against the newer version, up to five times.
+async fn update_retrying(
+    state: &ApiState,
+    t: &Target,
+    q: &Query,
+    make: impl Fn(&Value) -> Result<(Value, Option<u64>), ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let (fv, dry_run) = (field_validation(q)?, q.dry_run()?);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let old = load(state, t)?;
+        let (new, requested) = make(&old)?;
+        let expected = match requested {
+            Some(r) => Some(r),
+            None => revision_of(&old)?,
+        };
+        match admit_and_update(state, t, &old, new, expected, fv, dry_run).await {
+            Err(e) if e.reason == "Conflict" && requested.is_none() && attempt < 5 => continue,
+            Err(e) => return Err(e),
+            Ok((obj, w, _)) => return Ok(json_response(200, &obj, &w)),
         }
-        Err(e) => Err(e),
-        Ok((obj, w, _)) => Ok(json_response(200, &obj, &w)),
     }
 }
 
@@ -349,33 +331,20 @@ async fn patch(
     let body = read_body(req, payload).await?;
     let patch: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid patch: {e}")))?;
-    let fv = field_validation(q)?;
-    let dry_run = q.dry_run()?;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let old = load(state, t)?;
-        let old_rev = revision_of(&old)?;
-        let mut patched = apply_patch(&old, patch_type, &patch, t.resource.kind).map_err(|e| {
-            match e.http_status() {
-                422 => ApiError::invalid(
-                    t.resource.kind,
-                    t.name.as_deref().unwrap_or_default(),
-                    &[patch_error(e.to_string())],
-                ),
-                _ => ApiError::bad_request(e.to_string()),
-            }
-        })?;
+    update_retrying(state, t, q, |old| {
+        let mut patched =
+            apply_patch(old, patch_type, &patch, t.resource.kind).map_err(|e| {
+                match e.http_status() {
+                    422 => ApiError::invalid(
+                        t.resource.kind,
+                        t.name.as_deref().unwrap_or_default(),
+                        &[patch_error(e.to_string())],
+                    ),
+                    _ => ApiError::bad_request(e.to_string()),
+                }
+            })?;
         // A resourceVersion in the patch is a precondition.
         let requested = revision_of(&patched)?;
-        if requested.is_some() && requested != old_rev {
-            return Err(StoreError::Conflict {
-                resource: t.resource.qualified_plural(),
-                name: t.name.clone().unwrap_or_default(),
-                reason: "the object has been modified; please apply your changes to the latest version and try again".into(),
-            }
-            .into());
-        }
         if let Some(m) = patched.get_mut("metadata").and_then(Value::as_object_mut) {
             // Identity cannot be patched.
             m.insert("name".into(), json!(t.name.clone().unwrap_or_default()));
@@ -383,12 +352,9 @@ async fn patch(
                 m.insert("namespace".into(), json!(namespace_of(t)));
             }
         }
-        match admit_and_update(state, t, &old, patched, old_rev, fv, dry_run).await {
-            Err(e) if e.reason == "Conflict" && requested.is_none() && attempt < 5 => continue,
-            Err(e) => return Err(e),
-            Ok((obj, w, _)) => return Ok(json_response(200, &obj, &w)),
-        }
-    }
+        Ok((patched, requested))
+    })
+    .await
 }
 
 fn patch_error(message: String) -> capstan_core::validation::FieldError {

@@ -8,7 +8,7 @@ use super::filter::ObjectFilter;
 use super::request::{wants_table, Query};
 use super::target::Target;
 use super::ApiState;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
 use capstan_actors::store::{now, StoreError, WatchStream};
 use capstan_core::kinds::ResourceKind;
@@ -84,12 +84,7 @@ pub async fn serve(
     t: &Target,
     q: &Query,
 ) -> Result<HttpResponse, ApiError> {
-    let (labels, fields) = q.selectors(t.resource)?;
-    let filter = ObjectFilter {
-        namespace: t.namespace.clone(),
-        labels,
-        fields,
-    };
+    let filter = ObjectFilter::for_request(t, q)?;
     let render = Render {
         resource: t.resource,
         table: wants_table(req).then(|| IncludeObject::from_param(q.get("includeObject"))),
@@ -106,12 +101,8 @@ pub async fn serve(
         Some(rv) => rv,
         None => {
             // Current state first, as ADDED events, then changes after it.
-            let db = state.store.db.clone();
-            let (resource, ns) = (t.resource, t.namespace.clone());
-            let (items, rev) = web::block(move || db.list(resource, ns.as_deref()))
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))??;
-            for o in items.iter().filter(|o| filter.matches(o)) {
+            let (items, rev) = filter.list(state, t).await?;
+            for o in &items {
                 pending.push_back(render.line("ADDED", o));
             }
             rev
