@@ -9,4 +9,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod nodes;
+pub mod protocol;
 pub mod store;
+pub mod worker;

@@ -203,6 +203,13 @@ pub static RESOURCES: &[ResourceKind] = &[
     },
 ];
 
+/// Namespaces (cluster-scoped).
+pub static NAMESPACES: &ResourceKind = &RESOURCES[0];
+/// Pods.
+pub static PODS: &ResourceKind = &RESOURCES[1];
+/// Nodes (cluster-scoped).
+pub static NODES: &ResourceKind = &RESOURCES[2];
+
 /// The resource for a REST path: group (`""` or `apps`), version and plural.
 pub fn by_path(group: &str, version: &str, plural: &str) -> Option<&'static ResourceKind> {
     RESOURCES
@@ -263,6 +270,14 @@ mod tests {
         for (alias, want) in cases {
             assert_eq!(by_alias(alias).map(|r| r.kind), want, "alias {alias}");
         }
+    }
+
+    #[test]
+    fn named_resources_point_at_their_kinds() {
+        assert_eq!(
+            (NAMESPACES.kind, PODS.kind, NODES.kind),
+            ("Namespace", "Pod", "Node")
+        );
     }
 
     #[test]

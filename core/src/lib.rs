@@ -16,6 +16,7 @@ pub mod decode;
 pub mod defaults;
 pub mod fields;
 pub mod kinds;
+pub mod node_status;
 pub mod patch;
 pub mod quantity;
 pub mod selector;

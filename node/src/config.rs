@@ -9,12 +9,44 @@ use std::path::{Path, PathBuf};
 /// Largest config file read.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
-/// A whole config file.
+/// A whole config file: a master and any number of workers, so one file can describe a whole
+/// local cluster.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
     /// The master's settings.
     pub master: Option<MasterConfig>,
+    /// `[[worker]]` tables.
+    #[serde(default)]
+    pub worker: Vec<WorkerConfig>,
+}
+
+/// `[[worker]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// The node name (DNS-1123 subdomain); also the CN of its client certificate.
+    pub name: String,
+    /// `host:port` of the master's QUIC listener (`master.node_listen`).
+    pub master: String,
+    /// The join token (`K10<sha256 of the CA>::<secret>`), or…
+    pub token: Option<String>,
+    /// …a file holding it (relative paths resolve against the current directory).
+    pub token_file: Option<PathBuf>,
+    /// Where the worker keeps its certificate and state.
+    pub data_dir: PathBuf,
+    /// CPU capacity override, a quantity (`2`, `1500m`).
+    pub cpu: Option<String>,
+    /// Memory capacity override, a quantity (`4Gi`).
+    pub memory: Option<String>,
+    /// Most pods this node runs (default 110).
+    pub max_pods: Option<u32>,
+    /// Node labels.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Taints, `key=value:Effect` or `key:Effect`.
+    #[serde(default)]
+    pub taints: Vec<String>,
 }
 
 /// `[master]`
@@ -33,6 +65,27 @@ pub struct MasterConfig {
     /// Extra names and IPs for the serving certificate.
     #[serde(default)]
     pub tls_sans: Vec<String>,
+    /// UDP listen address of the QUIC listener workers join (port 0 picks a free port).
+    #[serde(default = "default_node_listen")]
+    pub node_listen: String,
+    /// How often workers send heartbeats.
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_seconds: u64,
+    /// A node silent this long gets Ready=Unknown.
+    #[serde(default = "default_grace")]
+    pub node_grace_seconds: u64,
+}
+
+fn default_node_listen() -> String {
+    "127.0.0.1:7443".to_string()
+}
+
+fn default_heartbeat() -> u64 {
+    1
+}
+
+fn default_grace() -> u64 {
+    4
 }
 
 fn default_api_listen() -> String {
@@ -54,8 +107,32 @@ impl MasterConfig {
         })
     }
 
+    /// The parsed QUIC listen address; the error names the key.
+    pub fn node_addr(&self) -> Result<SocketAddr> {
+        self.node_listen.parse().with_context(|| {
+            format!(
+                "master.node_listen: invalid address {:?} (want host:port)",
+                self.node_listen
+            )
+        })
+    }
+
     fn check(&self) -> Result<()> {
         self.api_addr()?;
+        self.node_addr()?;
+        if !(1..=60).contains(&self.heartbeat_seconds) {
+            bail!(
+                "master.heartbeat_seconds: {} is out of range 1..=60",
+                self.heartbeat_seconds
+            );
+        }
+        if self.node_grace_seconds <= self.heartbeat_seconds || self.node_grace_seconds > 3600 {
+            bail!(
+                "master.node_grace_seconds: {} must be above heartbeat_seconds ({}) and at most 3600",
+                self.node_grace_seconds,
+                self.heartbeat_seconds
+            );
+        }
         if self.data_dir.as_os_str().is_empty() {
             bail!("master.data_dir: must not be empty");
         }
@@ -74,6 +151,64 @@ impl MasterConfig {
     }
 }
 
+impl WorkerConfig {
+    fn check(&self, i: usize) -> Result<()> {
+        let at = format!("worker[{i}]");
+        if !capstan_core::validation::is_dns1123_subdomain(&self.name).is_empty() {
+            bail!(
+                "{at}.name: {:?} is not a valid node name (lowercase DNS-1123 subdomain)",
+                self.name
+            );
+        }
+        if self.master.is_empty() || !self.master.contains(':') {
+            bail!("{at}.master: {:?} must be host:port", self.master);
+        }
+        match (&self.token, &self.token_file) {
+            (Some(_), Some(_)) => bail!("{at}: set token or token_file, not both"),
+            (None, None) => bail!("{at}: token or token_file is required"),
+            (Some(t), None) if crate::join::JoinToken::parse(t).is_err() => {
+                bail!("{at}.token: not a join token (want K10<sha256 hex>::<secret>)")
+            }
+            _ => {}
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            bail!("{at}.data_dir: must not be empty");
+        }
+        for (key, q) in [("cpu", &self.cpu), ("memory", &self.memory)] {
+            if let Some(q) = q {
+                let ok = capstan_core::quantity::parse_quantity(q)
+                    .is_ok_and(|p| !p.is_negative() && !p.is_zero());
+                if !ok {
+                    bail!("{at}.{key}: {q:?} is not a positive quantity");
+                }
+            }
+        }
+        if self.max_pods.is_some_and(|p| p == 0 || p > 10_000) {
+            bail!("{at}.max_pods: must be 1..=10000");
+        }
+        for t in &self.taints {
+            crate::nodeinfo::parse_taint(t).with_context(|| format!("{at}.taints"))?;
+        }
+        Ok(())
+    }
+
+    /// The join token, read from `token` or `token_file`.
+    pub fn read_token(&self) -> Result<String> {
+        match (&self.token, &self.token_file) {
+            (Some(t), _) => Ok(t.trim().to_string()),
+            (None, Some(f)) => {
+                let meta = std::fs::metadata(f)
+                    .with_context(|| format!("reading token_file {}", f.display()))?;
+                if meta.len() > 4096 {
+                    bail!("token_file {} is larger than 4 KiB", f.display());
+                }
+                Ok(std::fs::read_to_string(f)?.trim().to_string())
+            }
+            (None, None) => bail!("token or token_file is required"),
+        }
+    }
+}
+
 impl ClusterConfig {
     /// Parses and checks a config text. `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<ClusterConfig> {
@@ -82,7 +217,34 @@ impl ClusterConfig {
         if let Some(m) = &cfg.master {
             m.check().with_context(|| origin.to_string())?;
         }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, w) in cfg.worker.iter().enumerate() {
+            w.check(i).with_context(|| origin.to_string())?;
+            if !names.insert(w.name.clone()) {
+                bail!(
+                    "{origin}: worker[{i}].name: duplicate node name {:?}",
+                    w.name
+                );
+            }
+        }
         Ok(cfg)
+    }
+
+    /// The `[[worker]]` named `name`, or the only one.
+    pub fn worker(&self, name: Option<&str>) -> Result<&WorkerConfig> {
+        match name {
+            Some(n) => self
+                .worker
+                .iter()
+                .find(|w| w.name == n)
+                .ok_or_else(|| anyhow::anyhow!("no [[worker]] named {n:?}")),
+            None if self.worker.len() == 1 => Ok(&self.worker[0]),
+            None if self.worker.is_empty() => bail!("no [[worker]] table"),
+            None => bail!(
+                "{} [[worker]] tables: pick one with --name",
+                self.worker.len()
+            ),
+        }
     }
 
     /// Reads, size-checks and parses a config file; relative data_dirs resolve against the
@@ -100,9 +262,20 @@ impl ClusterConfig {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
         let mut cfg = ClusterConfig::parse(&text, &path.display().to_string())?;
+        let cwd = std::env::current_dir()?;
         if let Some(m) = &mut cfg.master {
             if m.data_dir.is_relative() {
-                m.data_dir = std::env::current_dir()?.join(&m.data_dir);
+                m.data_dir = cwd.join(&m.data_dir);
+            }
+        }
+        for w in &mut cfg.worker {
+            if w.data_dir.is_relative() {
+                w.data_dir = cwd.join(&w.data_dir);
+            }
+            if let Some(f) = &mut w.token_file {
+                if f.is_relative() {
+                    *f = cwd.join(&*f);
+                }
             }
         }
         Ok(cfg)
@@ -130,6 +303,13 @@ mod tests {
                 "[master]\ndata_dir = \"x\"\nwatch_history = 1\n",
                 "master.watch_history",
             ),
+            ("[master]\ndata_dir = \"x\"\nnode_grace_seconds = 1\n", "master.node_grace_seconds"),
+            ("[[worker]]\nname = \"Bad\"\nmaster = \"h:1\"\ntoken_file = \"t\"\ndata_dir = \"w\"\n", "worker[0].name"),
+            ("[[worker]]\nname = \"w\"\nmaster = \"h:1\"\ndata_dir = \"w\"\n", "token or token_file"),
+            ("[[worker]]\nname = \"w\"\nmaster = \"h:1\"\ntoken = \"nope\"\ndata_dir = \"w\"\n", "worker[0].token"),
+            ("[[worker]]\nname = \"w\"\nmaster = \"h:1\"\ntoken_file = \"t\"\ndata_dir = \"w\"\ncpu = \"lots\"\n", "worker[0].cpu"),
+            ("[[worker]]\nname = \"w\"\nmaster = \"h:1\"\ntoken_file = \"t\"\ndata_dir = \"w\"\ntaints = [\"x\"]\n", "worker[0].taints"),
+            ("[[worker]]\nname = \"w\"\nmaster = \"h:1\"\ntoken_file = \"t\"\ndata_dir = \"w\"\ncolour = 1\n", "colour"),
         ];
         for (text, want) in cases {
             let err = format!("{:#}", ClusterConfig::parse(text, "t.toml").unwrap_err());

@@ -10,9 +10,13 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod join;
 pub mod kubeconfig;
 pub mod master;
+pub mod nodeinfo;
 pub mod pki;
+pub mod up;
+pub mod worker;
 
 /// The `capstan` binary's entry point.
 pub fn main() -> std::process::ExitCode {

@@ -3,11 +3,19 @@
 
 use crate::api::{self, ApiState};
 use crate::config::MasterConfig;
-use crate::{kubeconfig, pki};
+use crate::{join, kubeconfig, pki};
+use actix::Actor;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{Context, Result};
+use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
+use capstan_actors::nodes::lifecycle::NodeLifecycle;
+use capstan_actors::nodes::session::SessionConfig;
 use capstan_actors::store::Store;
+use capstan_transport::{Identity, Server, TransportConfig};
+use rustls_pki_types::CertificateDer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Watchers may fall this many events behind before they are cut off.
 const WATCH_BUFFER: usize = 65_536;
@@ -20,6 +28,8 @@ pub struct MasterPaths {
     pub admin_token: std::path::PathBuf,
     /// The admin kubeconfig.
     pub kubeconfig: std::path::PathBuf,
+    /// The join token workers present.
+    pub node_token: std::path::PathBuf,
 }
 
 impl MasterPaths {
@@ -29,6 +39,7 @@ impl MasterPaths {
             database: data_dir.join("state.redb"),
             admin_token: data_dir.join("admin-token"),
             kubeconfig: data_dir.join("kubeconfig.yaml"),
+            node_token: data_dir.join("node-token"),
         }
     }
 }
@@ -42,14 +53,37 @@ fn client_host(addr: &SocketAddr) -> IpAddr {
     }
 }
 
+/// Joins workers: checks the token secret, issues node certificates from the cluster CA.
+struct MasterAuthority {
+    token: join::JoinToken,
+    ca: Arc<pki::ClusterCa>,
+}
+
+impl JoinAuthority for MasterAuthority {
+    fn secret_matches(&self, secret: &str) -> bool {
+        self.token.secret_matches(secret)
+    }
+
+    fn issue(&self, node: &str, spki_der: &[u8]) -> Result<(String, String), String> {
+        let cert = self
+            .ca
+            .issue_node_client(node, spki_der)
+            .map_err(|e| format!("{e:#}"))?;
+        Ok((cert, self.ca.cert_pem.clone()))
+    }
+}
+
 /// Runs the master until a shutdown signal.
 pub fn run(cfg: MasterConfig) -> Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data_dir {}", cfg.data_dir.display()))?;
     let paths = MasterPaths::new(&cfg.data_dir);
-    let ca = pki::ClusterCa::load_or_create(&pki::pki_dir(&cfg.data_dir))?;
+    let ca = Arc::new(pki::ClusterCa::load_or_create(&pki::pki_dir(
+        &cfg.data_dir,
+    ))?);
     let token = pki::load_or_create_token(&paths.admin_token)?;
+    let node_token = join::load_or_create(&paths.node_token, &ca.cert_der)?;
 
     let listener = TcpListener::bind(cfg.api_addr()?)
         .with_context(|| format!("binding master.api_listen {}", cfg.api_listen))?;
@@ -66,6 +100,14 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
     sans.sort();
     sans.dedup();
     let serving = ca.issue_server(&sans)?;
+    let ca_der = CertificateDer::from(ca.cert_der.clone());
+    // Workers see the CA at the end of the chain, so a joining worker can pin it by hash.
+    let node_identity = Identity {
+        cert_chain: vec![serving.cert_der.clone(), ca_der.clone()],
+        key: serving.key.clone_key(),
+    };
+    let node_crypto = capstan_transport::server_crypto(node_identity, &ca_der)
+        .context("building the node listener's TLS config")?;
     let tls = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(vec![serving.cert_der.clone()], serving.key)
@@ -82,6 +124,19 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
     system.block_on(async move {
         let store = Store::start(&paths.database, cfg.watch_history, WATCH_BUFFER)
             .with_context(|| format!("opening the store at {}", paths.database.display()))?;
+        let node_server = Server::bind(cfg.node_addr()?, node_crypto, TransportConfig::default())
+            .with_context(|| format!("binding master.node_listen {}", cfg.node_listen))?;
+        let node_addr = node_server.local_addr();
+        let lifecycle = NodeLifecycle::new(store.clone(), Duration::from_secs(cfg.node_grace_seconds)).start();
+        let authority = Arc::new(MasterAuthority { token: node_token, ca: ca.clone() });
+        let _gateway = NodeGateway::new(
+            node_server,
+            store.clone(),
+            lifecycle,
+            authority,
+            SessionConfig { heartbeat_seconds: cfg.heartbeat_seconds },
+        )
+        .start();
         let state = web::Data::new(ApiState {
             store,
             token,
@@ -96,11 +151,12 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         .listen_rustls_0_23(listener, tls)?
         .shutdown_timeout(5)
         .run();
-        tracing::info!(%url, kubeconfig = %paths.kubeconfig.display(), "master ready");
+        tracing::info!(%url, kubeconfig = %paths.kubeconfig.display(), nodes = %node_addr, "master ready");
         // Tests and `capstan up` wait for this line.
         println!(
-            "capstan master ready: api={url} kubeconfig={}",
-            paths.kubeconfig.display()
+            "capstan master ready: api={url} kubeconfig={} nodes={node_addr} node-token={}",
+            paths.kubeconfig.display(),
+            paths.node_token.display()
         );
         server.await.context("API server")?;
         tracing::info!("master stopped");

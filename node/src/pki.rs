@@ -111,6 +111,21 @@ impl ClusterCa {
         self.issue(p)
     }
 
+    /// Issues a client certificate for node `node` (CN = node name) over the public key
+    /// `spki_der` (SubjectPublicKeyInfo DER). The private key stays with the worker.
+    pub fn issue_node_client(&self, node: &str, spki_der: &[u8]) -> Result<String> {
+        let public = P256PublicKey::from_spki(spki_der)?;
+        let mut p = CertificateParams::new(Vec::<String>::new())?;
+        p.distinguished_name.push(DnType::CommonName, node);
+        p.distinguished_name
+            .push(DnType::OrganizationName, "capstan:nodes");
+        p.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        p.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2045, 1, 1);
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        Ok(p.signed_by(&public, &issuer)?.pem())
+    }
+
     fn issue(&self, mut p: CertificateParams) -> Result<Issued> {
         p.not_before = rcgen::date_time_ymd(2025, 1, 1);
         p.not_after = rcgen::date_time_ymd(2045, 1, 1);
@@ -122,6 +137,38 @@ impl ClusterCa {
             cert_der: cert.der().clone(),
             key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         })
+    }
+}
+
+/// A worker's public key: ECDSA P-256, which is what workers generate.
+struct P256PublicKey(Vec<u8>);
+
+/// The DER SubjectPublicKeyInfo header of an uncompressed P-256 key (id-ecPublicKey, prime256v1).
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+impl P256PublicKey {
+    fn from_spki(der: &[u8]) -> Result<P256PublicKey> {
+        match der.strip_prefix(&P256_SPKI_PREFIX[..]) {
+            Some(point) if point.len() == 65 && point[0] == 0x04 => {
+                Ok(P256PublicKey(point.to_vec()))
+            }
+            _ => {
+                anyhow::bail!("the worker's public key is not an ECDSA P-256 SubjectPublicKeyInfo")
+            }
+        }
+    }
+}
+
+impl rcgen::PublicKeyData for P256PublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
     }
 }
 
@@ -181,5 +228,12 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600, "the CA key is private");
+        let worker_key = KeyPair::generate().expect("key");
+        use rcgen::PublicKeyData;
+        let pem = b
+            .issue_node_client("w1", &worker_key.subject_public_key_info())
+            .expect("client cert");
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(b.issue_node_client("w1", b"not a key").is_err());
     }
 }

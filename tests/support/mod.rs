@@ -25,24 +25,28 @@ pub struct Master {
     pub kubeconfig: PathBuf,
     /// An admin client.
     pub client: Client,
+    /// The QUIC address workers join.
+    pub nodes: String,
 }
 
 impl Master {
-    /// Starts a master on `data_dir` (created if needed) listening on a free port.
+    /// Starts a master on `data_dir` (created if needed) listening on free ports.
     pub fn start(data_dir: &Path) -> Master {
         std::fs::create_dir_all(data_dir).expect("create data_dir");
         let config = data_dir.join("master.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:0\"\nwatch_history = 100\n",
-                data_dir
-            ),
-        )
-        .expect("write config");
+        let text = format!(
+            "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:0\"\nnode_listen = \"127.0.0.1:0\"\nwatch_history = 100\n",
+            data_dir
+        );
+        std::fs::write(&config, text).expect("write config");
+        Master::start_with_config(data_dir, &config)
+    }
+
+    /// Starts a master from an existing config file (whose data_dir is `data_dir`).
+    pub fn start_with_config(data_dir: &Path, config: &Path) -> Master {
         let mut child = Command::new(capstan_bin())
             .args(["master", "--config"])
-            .arg(&config)
+            .arg(config)
             .env("CAPSTAN_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -53,25 +57,29 @@ impl Master {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix("capstan master ready: api=") {
-                    let _ = tx.send(rest.to_string());
+                if line.starts_with("capstan master ready: ") {
+                    let _ = tx.send(line);
                 }
             }
         });
         let ready = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("master printed its ready line within 60s");
-        let (url, kc) = ready
-            .split_once(" kubeconfig=")
-            .expect("ready line has url and kubeconfig");
-        let kubeconfig = PathBuf::from(kc);
+        let field = |k: &str| {
+            ready
+                .split_whitespace()
+                .find_map(|f| f.strip_prefix(&format!("{k}=")).map(str::to_string))
+                .unwrap_or_else(|| panic!("ready line has {k}=: {ready}"))
+        };
+        let kubeconfig = PathBuf::from(field("kubeconfig"));
         let client = Client::from_kubeconfig(&kubeconfig).expect("kubeconfig loads");
         Master {
             child: Some(child),
             data_dir: data_dir.to_path_buf(),
-            url: url.to_string(),
+            url: field("api"),
             kubeconfig,
             client,
+            nodes: field("nodes"),
         }
     }
 
@@ -114,4 +122,95 @@ impl Drop for Master {
 /// A fresh temporary directory.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
+}
+
+/// A free TCP port and a free UDP port on 127.0.0.1 (probed by binding port 0).
+pub fn free_ports() -> (u16, u16) {
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("tcp probe");
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp probe");
+    (
+        tcp.local_addr().expect("addr").port(),
+        udp.local_addr().expect("addr").port(),
+    )
+}
+
+/// A running child process whose stderr lines are kept for inspection.
+pub struct Proc {
+    child: Option<Child>,
+    /// Every stderr line so far.
+    pub stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Proc {
+    /// Spawns `capstan ARGS` with `CAPSTAN_LOG` set.
+    pub fn spawn(args: &[&str], log: &str, cwd: &Path) -> Proc {
+        let mut child = Command::new(capstan_bin())
+            .args(args)
+            .env("CAPSTAN_LOG", log)
+            .current_dir(cwd)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn capstan");
+        let err = child.stderr.take().expect("stderr piped");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().expect("lock").push(line);
+            }
+        });
+        Proc {
+            child: Some(child),
+            stderr: lines,
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit; its status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let c = self.child.as_mut()?;
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(st)) = c.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// stderr so far, as one string.
+    pub fn stderr_text(&self) -> String {
+        self.stderr.lock().expect("lock").join("\n")
+    }
+
+    /// SIGKILL.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Polls `f` every 100 ms until it returns Some or `timeout` passes.
+pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -140,8 +140,8 @@ impl Actor for Store {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Writes wait in our own queue, not in the mailbox.
-        ctx.set_mailbox_capacity(usize::MAX);
+        // Writes move from the mailbox to our own queue at once; the mailbox only absorbs bursts.
+        ctx.set_mailbox_capacity(65_536);
         tracing::info!("store started");
     }
 }

@@ -37,6 +37,21 @@ pub enum Command {
         #[arg(long, default_value = "configs/master.toml")]
         config: PathBuf,
     },
+    /// Run a worker (a node) from a [[worker]] table.
+    Worker {
+        /// TOML config file with [[worker]] tables.
+        #[arg(long)]
+        config: PathBuf,
+        /// Which [[worker]] (needed when the file has several).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Start a whole local cluster (master + workers as processes) from one config file.
+    Up {
+        /// TOML config with a [master] table and [[worker]] tables.
+        #[arg(long, default_value = "configs/local.toml")]
+        config: PathBuf,
+    },
     /// Create or update objects from manifest files (like `kubectl apply`).
     Apply(apply::ApplyArgs),
     /// List objects or get them by name (like `kubectl get`).
@@ -52,8 +67,10 @@ pub enum Command {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("CAPSTAN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -82,6 +99,21 @@ pub fn main() -> ExitCode {
                 crate::master::run(m)
             })
         }
+        Command::Worker { config, name } => {
+            init_tracing();
+            let code = crate::config::ClusterConfig::load(&config)
+                .and_then(|c| c.worker(name.as_deref()).cloned())
+                .and_then(crate::worker::run);
+            return match code {
+                Ok(0) => ExitCode::SUCCESS,
+                Ok(c) => ExitCode::from(c.clamp(1, 255) as u8),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Up { config } => crate::up::run(&config),
         Command::Apply(args) => apply::run(args, cli.kubeconfig.as_deref()),
         Command::Get(args) => get::run(args, cli.kubeconfig.as_deref()),
         Command::Describe(args) => describe::run(args, cli.kubeconfig.as_deref()),

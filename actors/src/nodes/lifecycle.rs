@@ -1,0 +1,124 @@
+//! NodeLifecycle: notices nodes whose workers went silent and marks them Ready=Unknown
+//! (reason NodeStatusUnknown) after `node_grace_seconds`. Liveness is kept in memory
+//! (`core::node_status::NodeLiveness`) and fed by the node sessions' heartbeats; after a master
+//! restart every known node starts a fresh grace period.
+
+use crate::store::{now, StoreHandle, WriteOp};
+use actix::prelude::*;
+use capstan_core::kinds::NODES;
+use capstan_core::node_status::{mark_unknown, ready_status, NodeLiveness};
+use capstan_core::write_rules::Subresource;
+use std::time::{Duration, Instant};
+
+/// A node was heard from (hello or heartbeat).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Heard {
+    /// The node's name.
+    pub node: String,
+}
+
+/// The node lifecycle controller.
+pub struct NodeLifecycle {
+    store: StoreHandle,
+    liveness: NodeLiveness,
+    epoch: Instant,
+    check_every: Duration,
+}
+
+impl NodeLifecycle {
+    /// A controller that marks nodes silent for `grace` Unknown.
+    pub fn new(store: StoreHandle, grace: Duration) -> NodeLifecycle {
+        let check_every = (grace / 8).clamp(Duration::from_millis(100), Duration::from_secs(1));
+        NodeLifecycle {
+            store,
+            liveness: NodeLiveness::new(grace.as_millis() as u64),
+            epoch: Instant::now(),
+            check_every,
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn check(&mut self, ctx: &mut Context<Self>) {
+        let silent = self.liveness.newly_silent(self.now_ms());
+        for node in silent {
+            let store = self.store.clone();
+            ctx.spawn(
+                async move {
+                    if let Err(e) = mark_node_unknown(&store, &node).await {
+                        tracing::warn!(%node, error = %e, "could not mark node Unknown");
+                    }
+                }
+                .into_actor(self),
+            );
+        }
+    }
+}
+
+async fn mark_node_unknown(
+    store: &StoreHandle,
+    node: &str,
+) -> Result<(), crate::store::StoreError> {
+    for _ in 0..3 {
+        let Some(mut obj) = store.db.get(NODES, "", node)? else {
+            return Ok(());
+        };
+        if ready_status(&obj) == Some("Unknown") {
+            return Ok(());
+        }
+        let rev = obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse().ok());
+        mark_unknown(&mut obj, now());
+        match store
+            .write(WriteOp::Update {
+                resource: NODES,
+                object: obj,
+                subresource: Subresource::Status,
+                expected_revision: rev,
+            })
+            .await
+        {
+            Ok(_) => {
+                tracing::warn!(%node, "node stopped reporting: Ready=Unknown");
+                return Ok(());
+            }
+            Err(crate::store::StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+impl Actor for NodeLifecycle {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Every node already registered gets a full grace period from now.
+        match self.store.db.list(NODES, None) {
+            Ok((items, _)) => {
+                let now = self.now_ms();
+                for n in items {
+                    if let Some(name) = n.pointer("/metadata/name").and_then(|v| v.as_str()) {
+                        self.liveness.heard(name, now);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "node lifecycle could not list nodes"),
+        }
+        ctx.run_interval(self.check_every, |act, ctx| act.check(ctx));
+    }
+}
+
+impl Handler<Heard> for NodeLifecycle {
+    type Result = ();
+
+    fn handle(&mut self, msg: Heard, _: &mut Self::Context) {
+        let now = self.now_ms();
+        self.liveness.heard(&msg.node, now);
+    }
+}

@@ -1,0 +1,424 @@
+//! NodeSession: the master's view of one connected worker. It owns the QUIC connection, takes
+//! the worker's hello (registering the Node), its heartbeats (renewing the Node's Ready
+//! condition) and its status batches (writing `pods/status`), and streams to it every Pod
+//! bound to its node: a snapshot or a replay from the worker's resume point, then live changes.
+//! The node name comes from the worker's client certificate, so a worker cannot act for
+//! another node.
+
+use super::lifecycle::{Heard, NodeLifecycle};
+use super::node_object::{merge_registration, node_from_hello};
+use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodStreamMsg, StatusBatch};
+use crate::store::{now, EventType, StoreError, StoreHandle, WatchStream, WriteOp};
+use actix::prelude::*;
+use capstan_core::kinds::{NODES, PODS};
+use capstan_core::node_status::mark_healthy;
+use capstan_core::write_rules::Subresource;
+use capstan_transport::{Connection, IncomingStream};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Settings every session shares.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    /// How often the worker sends heartbeats.
+    pub heartbeat_seconds: u64,
+}
+
+/// Tell a session to end (a newer connection of the same node took over).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Replace;
+
+/// A session ended; sent to the gateway.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct SessionEnded {
+    /// The node.
+    pub node: String,
+    /// Which connection (sessions of one node are told apart by it).
+    pub id: u64,
+}
+
+/// One connected worker.
+pub struct NodeSession {
+    node: String,
+    id: u64,
+    conn: Connection,
+    store: StoreHandle,
+    lifecycle: Addr<NodeLifecycle>,
+    gateway: Recipient<SessionEnded>,
+    cfg: SessionConfig,
+}
+
+impl NodeSession {
+    /// A session for `node` over `conn`.
+    pub fn new(
+        node: String,
+        id: u64,
+        conn: Connection,
+        store: StoreHandle,
+        lifecycle: Addr<NodeLifecycle>,
+        gateway: Recipient<SessionEnded>,
+        cfg: SessionConfig,
+    ) -> NodeSession {
+        NodeSession {
+            node,
+            id,
+            conn,
+            store,
+            lifecycle,
+            gateway,
+            cfg,
+        }
+    }
+}
+
+/// A stream the worker opened.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Incoming(IncomingStream);
+
+impl Actor for NodeSession {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        tracing::info!(node = %self.node, peer = %self.conn.remote_address(), "node session started");
+        let conn = self.conn.clone();
+        ctx.add_stream(futures_util::stream::unfold(conn, |c| async move {
+            match c.accept_stream().await {
+                Ok(s) => Some((Incoming(s), c)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "node connection ended");
+                    None
+                }
+            }
+        }));
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.conn.close(0, "session ended");
+        self.gateway.do_send(SessionEnded {
+            node: self.node.clone(),
+            id: self.id,
+        });
+        tracing::info!(node = %self.node, "node session ended");
+    }
+}
+
+impl StreamHandler<Incoming> for NodeSession {
+    fn handle(&mut self, Incoming(stream): Incoming, ctx: &mut Self::Context) {
+        let (node, store, conn) = (self.node.clone(), self.store.clone(), self.conn.clone());
+        match stream.channel {
+            channel::HELLO => {
+                let cfg = self.cfg;
+                let lifecycle = self.lifecycle.clone();
+                ctx.spawn(
+                    async move {
+                        if let Err(e) = hello(stream, &node, &store, &conn, &lifecycle, cfg).await {
+                            tracing::warn!(%node, error = %e, "hello failed; closing the connection");
+                            conn.close(1, "hello failed");
+                        }
+                    }
+                    .into_actor(self),
+                );
+            }
+            channel::HEARTBEAT => {
+                let lifecycle = self.lifecycle.clone();
+                ctx.spawn(heartbeats(stream, node, store, lifecycle).into_actor(self));
+            }
+            channel::STATUS => {
+                ctx.spawn(statuses(stream, node, store).into_actor(self));
+            }
+            other => {
+                tracing::warn!(node = %self.node, channel = other, "unexpected stream from worker; ignored")
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Replace> for NodeSession {
+    type Result = ();
+
+    fn handle(&mut self, _: Replace, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Registers (or re-registers) the node and starts its pod stream.
+async fn hello(
+    mut stream: IncomingStream,
+    node: &str,
+    store: &StoreHandle,
+    conn: &Connection,
+    lifecycle: &Addr<NodeLifecycle>,
+    cfg: SessionConfig,
+) -> Result<(), String> {
+    let msg: Hello = stream
+        .recv()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("hello stream ended early")?;
+    let seen_ip = conn.remote_address().ip().to_string();
+    register(store, node, &msg, &seen_ip)
+        .await
+        .map_err(|e| e.to_string())?;
+    lifecycle.do_send(Heard {
+        node: node.to_string(),
+    });
+    stream
+        .respond(&HelloAck::Registered {
+            node_name: node.to_string(),
+            heartbeat_seconds: cfg.heartbeat_seconds,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(%node, resume_from = msg.resume_from, "node registered");
+    stream_pods(conn, store, node, msg.resume_from).await
+}
+
+async fn register(
+    store: &StoreHandle,
+    node: &str,
+    hello: &Hello,
+    seen_ip: &str,
+) -> Result<(), StoreError> {
+    let fresh = node_from_hello(node, hello, seen_ip, now());
+    for _ in 0..5 {
+        let result = match store.db.get(NODES, "", node)? {
+            None => {
+                store
+                    .write(WriteOp::Create {
+                        resource: NODES,
+                        object: fresh.clone(),
+                    })
+                    .await
+            }
+            Some(stored) => {
+                let rev = revision(&stored);
+                let merged = merge_registration(&stored, &fresh, now());
+                let main = store
+                    .write(WriteOp::Update {
+                        resource: NODES,
+                        object: merged.clone(),
+                        subresource: Subresource::Main,
+                        expected_revision: rev,
+                    })
+                    .await;
+                match main {
+                    Ok(r) => {
+                        let mut with_status = r.object;
+                        with_status["status"] = merged["status"].clone();
+                        store
+                            .write(WriteOp::Update {
+                                resource: NODES,
+                                object: with_status,
+                                subresource: Subresource::Status,
+                                expected_revision: None,
+                            })
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match result {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Storage(format!(
+        "could not register node {node}: too many conflicting writes"
+    )))
+}
+
+fn revision(obj: &Value) -> Option<u64> {
+    obj.pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+}
+
+/// Renews the node's conditions on every heartbeat.
+async fn heartbeats(
+    mut stream: IncomingStream,
+    node: String,
+    store: StoreHandle,
+    lifecycle: Addr<NodeLifecycle>,
+) {
+    loop {
+        match stream.recv::<Heartbeat>().await {
+            Ok(Some(_)) => {
+                lifecycle.do_send(Heard { node: node.clone() });
+                if let Err(e) = renew(&store, &node).await {
+                    tracing::warn!(%node, error = %e, "could not renew node status");
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                tracing::debug!(%node, error = %e, "heartbeat stream ended");
+                return;
+            }
+        }
+    }
+}
+
+async fn renew(store: &StoreHandle, node: &str) -> Result<(), StoreError> {
+    for _ in 0..3 {
+        let Some(mut obj) = store.db.get(NODES, "", node)? else {
+            return Ok(());
+        };
+        let rev = revision(&obj);
+        mark_healthy(&mut obj, now());
+        match store
+            .write(WriteOp::Update {
+                resource: NODES,
+                object: obj,
+                subresource: Subresource::Status,
+                expected_revision: rev,
+            })
+            .await
+        {
+            Err(StoreError::Conflict { .. }) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+    Ok(())
+}
+
+/// Writes the pod statuses a worker reports.
+async fn statuses(mut stream: IncomingStream, node: String, store: StoreHandle) {
+    loop {
+        match stream.recv::<StatusBatch>().await {
+            Ok(Some(batch)) => {
+                tracing::debug!(%node, acked = batch.acked_revision, updates = batch.updates.len(), "status batch");
+                for u in batch.updates {
+                    let Ok(status) = serde_json::from_slice::<Value>(&u.status) else {
+                        tracing::warn!(%node, pod = %u.name, "status that is not JSON; dropped");
+                        continue;
+                    };
+                    if let Err(e) =
+                        write_pod_status(&store, &node, &u.namespace, &u.name, &u.uid, status).await
+                    {
+                        tracing::warn!(%node, pod = %u.name, error = %e, "could not write pod status");
+                    }
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                tracing::debug!(%node, error = %e, "status stream ended");
+                return;
+            }
+        }
+    }
+}
+
+async fn write_pod_status(
+    store: &StoreHandle,
+    node: &str,
+    ns: &str,
+    name: &str,
+    uid: &str,
+    status: Value,
+) -> Result<(), StoreError> {
+    for _ in 0..3 {
+        let Some(mut pod) = store.db.get(PODS, ns, name)? else {
+            return Ok(());
+        };
+        let bound_here = pod.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node);
+        if !bound_here || pod.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid) {
+            // Not this node's pod (or an older incarnation): a worker writes only its own.
+            return Ok(());
+        }
+        let rev = revision(&pod);
+        pod["status"] = status.clone();
+        match store
+            .write(WriteOp::Update {
+                resource: PODS,
+                object: pod,
+                subresource: Subresource::Status,
+                expected_revision: rev,
+            })
+            .await
+        {
+            Err(StoreError::Conflict { .. }) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+    Ok(())
+}
+
+fn bound_to(pod: &Value, node: &str) -> bool {
+    pod.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node)
+}
+
+/// Streams the node's pods: a snapshot (or a replay after `resume_from`), then live changes,
+/// with bookmarks while idle so the worker's resume point keeps up.
+async fn stream_pods(
+    conn: &Connection,
+    store: &StoreHandle,
+    node: &str,
+    resume_from: u64,
+) -> Result<(), String> {
+    let mut push = conn
+        .open_push(channel::PODS)
+        .await
+        .map_err(|e| e.to_string())?;
+    let replay = if resume_from > 0 {
+        match store.watch(resume_from) {
+            Ok(w) => Some(w),
+            Err(StoreError::Gone { .. }) => None,
+            Err(e) => return Err(e.to_string()),
+        }
+    } else {
+        None
+    };
+    let mut watch: WatchStream = match replay {
+        Some(w) => w,
+        None => {
+            let db = store.db.clone();
+            let (pods, rev) = tokio::task::spawn_blocking(move || db.list(PODS, None))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            let mine: Vec<Vec<u8>> = pods
+                .iter()
+                .filter(|p| bound_to(p, node))
+                .map(|p| p.to_string().into_bytes())
+                .collect();
+            push.send(&PodStreamMsg::Snapshot {
+                revision: rev,
+                pods: mine,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            store.watch(rev).map_err(|e| e.to_string())?
+        }
+    };
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), watch.next()).await {
+            Ok(Ok(ev)) => {
+                if ev.resource.kind != "Pod" || !bound_to(&ev.object, node) {
+                    continue;
+                }
+                let msg = PodStreamMsg::Change {
+                    revision: ev.revision,
+                    deleted: ev.event_type == EventType::Deleted,
+                    pod: ev.object.to_string().into_bytes(),
+                };
+                push.send(&msg).await.map_err(|e| e.to_string())?;
+            }
+            Ok(Err(end)) => return Err(format!("pod watch ended: {end:?}")),
+            Err(_) => {
+                if let Some(revision) = watch.bookmark_revision() {
+                    push.send(&PodStreamMsg::Bookmark { revision })
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! NodeAgent: the root actor of a worker process.
+
+use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodStreamMsg, StatusBatch};
+use actix::prelude::*;
+use capstan_transport::{connect_with_backoff, Backoff, Client, Connection, TransportError};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How a worker reaches its master.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// This node's name (also the CN of its certificate).
+    pub node_name: String,
+    /// The master's QUIC address.
+    pub master: SocketAddr,
+    /// The name the master's certificate must carry (host name or IP).
+    pub server_name: String,
+    /// What to register (resume_from is filled in per connection).
+    pub hello: Hello,
+}
+
+/// A pod the node should run, as far as the agent knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesiredPod {
+    /// The pod's uid.
+    pub uid: String,
+    /// The revision of the pod's last change.
+    pub revision: u64,
+}
+
+/// The worker's root actor.
+pub struct NodeAgent {
+    cfg: AgentConfig,
+    client: Arc<Client>,
+    desired: DesiredPods,
+}
+
+impl NodeAgent {
+    /// An agent that connects with `client` (mutual TLS with the node's certificate).
+    pub fn new(cfg: AgentConfig, client: Client) -> NodeAgent {
+        NodeAgent {
+            cfg,
+            client: Arc::new(client),
+            desired: DesiredPods::default(),
+        }
+    }
+}
+
+/// The pods the master wants on this node, converged from the pod stream, and the revision
+/// up to which every change has been applied (the resume point after a reconnect).
+#[derive(Debug, Clone, Default)]
+pub struct DesiredPods {
+    pods: BTreeMap<String, DesiredPod>,
+    applied: u64,
+}
+
+impl DesiredPods {
+    fn log(event: &str, key: &str, revision: u64) {
+        tracing::info!(target: "capstan::pods", event, pod = key, revision, "pod");
+    }
+
+    /// Applies one pod-stream message; returns the revision now fully applied.
+    fn apply(&mut self, msg: PodStreamMsg) -> u64 {
+        match msg {
+            PodStreamMsg::Snapshot { revision, pods } => {
+                let mut fresh = BTreeMap::new();
+                for bytes in pods {
+                    if let Some((key, uid)) = identity(&bytes) {
+                        fresh.insert(key, DesiredPod { uid, revision });
+                    }
+                }
+                for (key, p) in &fresh {
+                    match self.pods.get(key) {
+                        None => Self::log("ADDED", key, p.revision),
+                        Some(old) if old.uid != p.uid => Self::log("REPLACED", key, p.revision),
+                        Some(_) => {}
+                    }
+                }
+                for key in self.pods.keys() {
+                    if !fresh.contains_key(key) {
+                        Self::log("DELETED", key, revision);
+                    }
+                }
+                self.pods = fresh;
+                self.applied = revision;
+            }
+            PodStreamMsg::Change {
+                revision,
+                deleted,
+                pod,
+            } => {
+                if let Some((key, uid)) = identity(&pod) {
+                    if deleted {
+                        if self.pods.remove(&key).is_some() {
+                            Self::log("DELETED", &key, revision);
+                        }
+                    } else {
+                        let event = if self.pods.contains_key(&key) {
+                            "MODIFIED"
+                        } else {
+                            "ADDED"
+                        };
+                        Self::log(event, &key, revision);
+                        self.pods.insert(key, DesiredPod { uid, revision });
+                    }
+                }
+                self.applied = self.applied.max(revision);
+            }
+            PodStreamMsg::Bookmark { revision } => self.applied = self.applied.max(revision),
+        }
+        self.applied
+    }
+
+    /// The pods, by `namespace/name`.
+    pub fn pods(&self) -> &BTreeMap<String, DesiredPod> {
+        &self.pods
+    }
+
+    /// Every change up to this revision has been applied.
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+}
+
+fn identity(bytes: &[u8]) -> Option<(String, String)> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    let ns = v.pointer("/metadata/namespace")?.as_str()?;
+    let name = v.pointer("/metadata/name")?.as_str()?;
+    let uid = v
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Some((format!("{ns}/{name}"), uid.to_string()))
+}
+
+/// Apply a pod-stream message; answers the revision now applied.
+#[derive(Debug, Message)]
+#[rtype(result = "u64")]
+struct Apply(PodStreamMsg);
+
+/// The revision to resume the pod stream from.
+#[derive(Debug, Message)]
+#[rtype(result = "u64")]
+struct GetResume;
+
+/// The desired pods (for tests and status).
+#[derive(Debug, Message)]
+#[rtype(result = "BTreeMap<String, DesiredPod>")]
+pub struct GetPods;
+
+/// A fatal error: the worker cannot go on (its certificate was refused, the master is not the
+/// one its CA names).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct Fatal(String);
+
+impl Actor for NodeAgent {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        tracing::info!(node = %self.cfg.node_name, master = %self.cfg.master, "node agent started");
+        actix::spawn(run(ctx.address(), self.client.clone(), self.cfg.clone()));
+    }
+}
+
+impl Handler<Apply> for NodeAgent {
+    type Result = u64;
+    fn handle(&mut self, msg: Apply, _: &mut Self::Context) -> u64 {
+        self.desired.apply(msg.0)
+    }
+}
+
+impl Handler<GetResume> for NodeAgent {
+    type Result = u64;
+    fn handle(&mut self, _: GetResume, _: &mut Self::Context) -> u64 {
+        self.desired.applied()
+    }
+}
+
+impl Handler<GetPods> for NodeAgent {
+    type Result = MessageResult<GetPods>;
+    fn handle(&mut self, _: GetPods, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.desired.pods().clone())
+    }
+}
+
+impl Handler<Fatal> for NodeAgent {
+    type Result = ();
+    fn handle(&mut self, msg: Fatal, ctx: &mut Self::Context) {
+        tracing::error!(node = %self.cfg.node_name, error = %msg.0, "worker cannot continue");
+        eprintln!("error: {}", msg.0);
+        ctx.stop();
+        System::current().stop_with_code(2);
+    }
+}
+
+/// Errors after which retrying cannot help.
+fn is_fatal(e: &TransportError) -> bool {
+    matches!(
+        e,
+        TransportError::CertificateRejected(_) | TransportError::ServerUntrusted(_)
+    )
+}
+
+fn explain(e: &TransportError) -> String {
+    match e {
+        TransportError::CertificateRejected(d) => {
+            format!("the master rejected this worker's certificate (issued by another cluster's CA?): {d}")
+        }
+        TransportError::ServerUntrusted(d) => format!(
+            "the master's certificate is not signed by the cluster CA this worker trusts: {d}"
+        ),
+        other => other.to_string(),
+    }
+}
+
+async fn run(agent: Addr<NodeAgent>, client: Arc<Client>, cfg: AgentConfig) {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    loop {
+        let conn = match connect_with_backoff(
+            &client,
+            cfg.master,
+            &cfg.server_name,
+            &mut backoff,
+            is_fatal,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                agent.do_send(Fatal(explain(&e)));
+                return;
+            }
+        };
+        backoff.reset();
+        match session(&agent, &conn, &cfg).await {
+            Ok(()) => {}
+            Err(SessionError::Fatal(why)) => {
+                agent.do_send(Fatal(why));
+                return;
+            }
+            Err(SessionError::Lost(why)) => {
+                tracing::warn!(node = %cfg.node_name, reason = %why, "lost the master; reconnecting");
+            }
+        }
+        conn.close(0, "reconnecting");
+        tokio::time::sleep(backoff.next_delay()).await;
+    }
+}
+
+enum SessionError {
+    Fatal(String),
+    Lost(String),
+}
+
+impl From<TransportError> for SessionError {
+    fn from(e: TransportError) -> Self {
+        if is_fatal(&e) {
+            SessionError::Fatal(explain(&e))
+        } else {
+            SessionError::Lost(e.to_string())
+        }
+    }
+}
+
+impl From<MailboxError> for SessionError {
+    fn from(e: MailboxError) -> Self {
+        SessionError::Fatal(format!("node agent gone: {e}"))
+    }
+}
+
+async fn session(
+    agent: &Addr<NodeAgent>,
+    conn: &Connection,
+    cfg: &AgentConfig,
+) -> Result<(), SessionError> {
+    let mut hello = cfg.hello.clone();
+    hello.resume_from = agent.send(GetResume).await?;
+    let heartbeat_seconds = match conn
+        .request::<Hello, HelloAck>(channel::HELLO, &hello)
+        .await?
+    {
+        HelloAck::Registered {
+            heartbeat_seconds, ..
+        } => heartbeat_seconds.clamp(1, 60),
+        HelloAck::Refused { reason } => {
+            return Err(SessionError::Fatal(format!(
+                "the master refused this node: {reason}"
+            )))
+        }
+    };
+    tracing::info!(node = %cfg.node_name, resume_from = hello.resume_from, "registered with the master");
+    let mut heartbeats = conn.open_push(channel::HEARTBEAT).await?;
+    let mut status = conn.open_push(channel::STATUS).await?;
+    let mut pods = loop {
+        let s = conn.accept_stream().await?;
+        if s.channel == channel::PODS {
+            break s;
+        }
+        tracing::warn!(
+            channel = s.channel,
+            "unexpected stream from the master; ignored"
+        );
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(heartbeat_seconds));
+    let mut seq = 0u64;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                seq += 1;
+                heartbeats.send(&Heartbeat { seq }).await?;
+            }
+            msg = pods.recv::<PodStreamMsg>() => match msg? {
+                Some(m) => {
+                    let acked = agent.send(Apply(m)).await?;
+                    status.send(&StatusBatch { acked_revision: acked, updates: Vec::new() }).await?;
+                }
+                None => return Err(SessionError::Lost("the master ended the pod stream".into())),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(name: &str, uid: &str) -> Vec<u8> {
+        serde_json::json!({"metadata": {"namespace": "default", "name": name, "uid": uid}})
+            .to_string()
+            .into_bytes()
+    }
+
+    #[test]
+    fn snapshot_then_changes_converge() {
+        let mut a = DesiredPods::default();
+        assert_eq!(
+            a.apply(PodStreamMsg::Snapshot {
+                revision: 10,
+                pods: vec![pod("a", "1"), pod("b", "2")]
+            }),
+            10
+        );
+        assert_eq!(
+            a.apply(PodStreamMsg::Change {
+                revision: 12,
+                deleted: false,
+                pod: pod("c", "3")
+            }),
+            12
+        );
+        assert_eq!(
+            a.apply(PodStreamMsg::Change {
+                revision: 13,
+                deleted: true,
+                pod: pod("a", "1")
+            }),
+            13
+        );
+        assert_eq!(a.apply(PodStreamMsg::Bookmark { revision: 20 }), 20);
+        let keys: Vec<&String> = a.pods.keys().collect();
+        assert_eq!(keys, ["default/b", "default/c"]);
+        // A later snapshot replaces the set.
+        a.apply(PodStreamMsg::Snapshot {
+            revision: 30,
+            pods: vec![pod("c", "3")],
+        });
+        assert_eq!(a.pods.keys().collect::<Vec<_>>(), ["default/c"]);
+        assert_eq!(a.applied, 30);
+    }
+}

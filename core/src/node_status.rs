@@ -1,0 +1,220 @@
+//! Node liveness and conditions: which nodes have gone silent (on a virtual clock), and how a
+//! Node's conditions change when its worker reports in or stops reporting.
+
+use crate::time::Timestamp;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The conditions a worker reports, with the status each has when it is healthy.
+pub const HEALTHY_CONDITIONS: &[(&str, &str, &str, &str)] = &[
+    (
+        "Ready",
+        "True",
+        "KubeletReady",
+        "capstan worker is posting ready status",
+    ),
+    (
+        "MemoryPressure",
+        "False",
+        "KubeletHasSufficientMemory",
+        "worker has sufficient memory available",
+    ),
+    (
+        "DiskPressure",
+        "False",
+        "KubeletHasNoDiskPressure",
+        "worker has no disk pressure",
+    ),
+    (
+        "PIDPressure",
+        "False",
+        "KubeletHasSufficientPID",
+        "worker has sufficient PID available",
+    ),
+];
+
+/// Tracks when each node was last heard from, in milliseconds of any monotonic clock.
+#[derive(Debug, Clone)]
+pub struct NodeLiveness {
+    grace_ms: u64,
+    last_seen: BTreeMap<String, u64>,
+    silent: BTreeSet<String>,
+}
+
+impl NodeLiveness {
+    /// Nodes silent for more than `grace_ms` are reported once by [`NodeLiveness::newly_silent`].
+    pub fn new(grace_ms: u64) -> NodeLiveness {
+        NodeLiveness {
+            grace_ms,
+            last_seen: BTreeMap::new(),
+            silent: BTreeSet::new(),
+        }
+    }
+
+    /// The node was heard from at `now_ms` (a hello or a heartbeat).
+    pub fn heard(&mut self, node: &str, now_ms: u64) {
+        self.last_seen.insert(node.to_string(), now_ms);
+        self.silent.remove(node);
+    }
+
+    /// Forgets a node (deleted).
+    pub fn forget(&mut self, node: &str) {
+        self.last_seen.remove(node);
+        self.silent.remove(node);
+    }
+
+    /// Nodes whose silence passed the grace period since the last call; each is reported once
+    /// until it is heard from again.
+    pub fn newly_silent(&mut self, now_ms: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        for (node, seen) in &self.last_seen {
+            if now_ms.saturating_sub(*seen) > self.grace_ms && !self.silent.contains(node) {
+                out.push(node.clone());
+            }
+        }
+        self.silent.extend(out.iter().cloned());
+        out
+    }
+
+    /// Whether the node is currently considered silent.
+    pub fn is_silent(&self, node: &str) -> bool {
+        self.silent.contains(node)
+    }
+}
+
+/// Sets one condition in a Node's `status.conditions`, keeping `lastTransitionTime` unless the
+/// status changes; `lastHeartbeatTime` is always `now`.
+pub fn set_condition(
+    node: &mut Value,
+    kind: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) {
+    if !node.get("status").is_some_and(Value::is_object) {
+        node["status"] = json!({});
+    }
+    if !node["status"]
+        .get("conditions")
+        .is_some_and(Value::is_array)
+    {
+        node["status"]["conditions"] = json!([]);
+    }
+    let t = now.to_rfc3339();
+    let Some(conds) = node["status"]["conditions"].as_array_mut() else {
+        return;
+    };
+    let existing = conds
+        .iter_mut()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some(kind));
+    match existing {
+        Some(c) => {
+            if c.get("status").and_then(Value::as_str) != Some(status) {
+                c["lastTransitionTime"] = json!(t);
+            }
+            c["status"] = json!(status);
+            c["reason"] = json!(reason);
+            c["message"] = json!(message);
+            c["lastHeartbeatTime"] = json!(t);
+        }
+        None => conds.push(json!({
+            "type": kind, "status": status, "reason": reason, "message": message,
+            "lastHeartbeatTime": t, "lastTransitionTime": t,
+        })),
+    }
+}
+
+/// Marks every healthy condition as reported by a live worker.
+pub fn mark_healthy(node: &mut Value, now: Timestamp) {
+    for (kind, status, reason, message) in HEALTHY_CONDITIONS {
+        set_condition(node, kind, status, reason, message, now);
+    }
+}
+
+/// Marks the node's conditions Unknown (reason NodeStatusUnknown), as Kubernetes' node
+/// lifecycle controller does when a kubelet stops posting status. `lastHeartbeatTime` keeps
+/// the last time the worker was heard from.
+pub fn mark_unknown(node: &mut Value, now: Timestamp) {
+    let t = now.to_rfc3339();
+    let Some(conds) = node
+        .pointer_mut("/status/conditions")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for c in conds.iter_mut() {
+        if c.get("status").and_then(Value::as_str) != Some("Unknown") {
+            c["lastTransitionTime"] = json!(t);
+        }
+        c["status"] = json!("Unknown");
+        c["reason"] = json!("NodeStatusUnknown");
+        c["message"] = json!("Kubelet stopped posting node status.");
+    }
+}
+
+/// The status of the node's Ready condition (`True`, `False`, `Unknown`), if any.
+pub fn ready_status(node: &Value) -> Option<&str> {
+    node.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))?
+        .get("status")?
+        .as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_is_reported_once_per_outage() {
+        let mut l = NodeLiveness::new(4000);
+        l.heard("a", 0);
+        l.heard("b", 0);
+        assert!(
+            l.newly_silent(4000).is_empty(),
+            "exactly at grace is not silent"
+        );
+        l.heard("b", 3000);
+        assert_eq!(l.newly_silent(4001), vec!["a"]);
+        assert!(l.newly_silent(5000).is_empty(), "reported once");
+        assert_eq!(l.newly_silent(7001), vec!["b"]);
+        l.heard("a", 8000);
+        assert!(!l.is_silent("a"));
+        assert_eq!(l.newly_silent(12_001), vec!["a"]);
+        l.forget("a");
+        assert!(l.newly_silent(100_000).is_empty());
+    }
+
+    #[test]
+    fn conditions_transition_with_times() {
+        let mut n = json!({"metadata": {"name": "n"}});
+        mark_healthy(&mut n, Timestamp(100));
+        assert_eq!(ready_status(&n), Some("True"));
+        assert_eq!(n["status"]["conditions"].as_array().map(Vec::len), Some(4));
+        mark_healthy(&mut n, Timestamp(200));
+        let ready = &n["status"]["conditions"][0];
+        assert_eq!(
+            ready["lastTransitionTime"],
+            Timestamp(100).to_rfc3339(),
+            "no transition"
+        );
+        assert_eq!(ready["lastHeartbeatTime"], Timestamp(200).to_rfc3339());
+        mark_unknown(&mut n, Timestamp(300));
+        let ready = &n["status"]["conditions"][0];
+        assert_eq!(ready_status(&n), Some("Unknown"));
+        assert_eq!(ready["reason"], "NodeStatusUnknown");
+        assert_eq!(ready["lastTransitionTime"], Timestamp(300).to_rfc3339());
+        assert_eq!(
+            ready["lastHeartbeatTime"],
+            Timestamp(200).to_rfc3339(),
+            "keeps the last heartbeat"
+        );
+        mark_healthy(&mut n, Timestamp(400));
+        assert_eq!(
+            n["status"]["conditions"][0]["lastTransitionTime"],
+            Timestamp(400).to_rfc3339()
+        );
+    }
+}

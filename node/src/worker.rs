@@ -1,0 +1,224 @@
+//! `capstan worker`: a node. On first start it joins with the token (pinning the master's CA
+//! by the token's hash, proving the secret, receiving a certificate for its node name) and keeps
+//! the certificate in its data_dir; from then on it speaks mutual TLS. The NodeAgent actor does
+//! the rest. A worker started before its master keeps retrying with backoff; SIGTERM/SIGINT stop
+//! it cleanly.
+
+use crate::config::WorkerConfig;
+use crate::join::JoinToken;
+use crate::nodeinfo;
+use crate::pki::write_private;
+use actix::Actor;
+use anyhow::{anyhow, bail, Context, Result};
+use capstan_actors::protocol::{channel, Hello, JoinRequest, JoinResponse, WireTaint};
+use capstan_actors::worker::agent::{AgentConfig, NodeAgent};
+use capstan_transport::{Backoff, Client, Identity, PinnedCa, TransportConfig, TransportError};
+use rcgen::{KeyPair, PublicKeyData};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::time::Duration;
+
+/// The worker's credential files.
+struct Credentials<'a> {
+    dir: &'a Path,
+}
+
+impl Credentials<'_> {
+    fn cert(&self) -> std::path::PathBuf {
+        self.dir.join("node.crt")
+    }
+    fn key(&self) -> std::path::PathBuf {
+        self.dir.join("node.key")
+    }
+    fn ca(&self) -> std::path::PathBuf {
+        self.dir.join("ca.crt")
+    }
+
+    /// The stored identity and CA, if the worker has joined before.
+    fn load(&self) -> Result<Option<(Identity, CertificateDer<'static>)>> {
+        if !(self.cert().exists() && self.key().exists() && self.ca().exists()) {
+            return Ok(None);
+        }
+        let cert = CertificateDer::from_pem_file(self.cert()).context("reading node.crt")?;
+        let key = PrivateKeyDer::from_pem_file(self.key()).context("reading node.key")?;
+        let ca = CertificateDer::from_pem_file(self.ca()).context("reading ca.crt")?;
+        Ok(Some((
+            Identity {
+                cert_chain: vec![cert],
+                key,
+            },
+            ca,
+        )))
+    }
+
+    fn save(&self, cert_pem: &str, key_pem: &str, ca_pem: &str) -> Result<()> {
+        write_private(&self.key(), key_pem.as_bytes())?;
+        write_private(&self.cert(), cert_pem.as_bytes())?;
+        write_private(&self.ca(), ca_pem.as_bytes())
+    }
+}
+
+/// Resolves `host:port`; the host is also the name the master's certificate must carry.
+fn resolve_master(master: &str) -> Result<(SocketAddr, String)> {
+    let (host, _) = master
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow!("master: {master:?} must be host:port"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let addr = master
+        .to_socket_addrs()
+        .with_context(|| format!("master: cannot resolve {master:?}"))?
+        .next()
+        .ok_or_else(|| anyhow!("master: {master:?} resolves to no address"))?;
+    Ok((addr, host))
+}
+
+fn hello(cfg: &WorkerConfig) -> Result<Hello> {
+    let cpu_millis = match &cfg.cpu {
+        Some(q) => capstan_core::quantity::parse_quantity(q)
+            .map_err(|e| anyhow!("cpu: {e}"))?
+            .milli_value(),
+        None => nodeinfo::cpu_millis(),
+    };
+    let memory_bytes = match &cfg.memory {
+        Some(q) => capstan_core::quantity::parse_quantity(q)
+            .map_err(|e| anyhow!("memory: {e}"))?
+            .value(),
+        None => nodeinfo::memory_bytes(),
+    };
+    let mut taints = Vec::new();
+    for t in &cfg.taints {
+        let (key, value, effect) = nodeinfo::parse_taint(t)?;
+        taints.push(WireTaint { key, value, effect });
+    }
+    let boot: [u8; 8] = rand::random();
+    Ok(Hello {
+        cpu_millis,
+        memory_bytes,
+        max_pods: cfg.max_pods.unwrap_or(110),
+        labels: cfg
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        taints,
+        hostname: crate::pki::hostname().unwrap_or_else(|| cfg.name.clone()),
+        internal_ip: String::new(),
+        kernel_version: nodeinfo::kernel_version(),
+        os_image: nodeinfo::os_image(),
+        architecture: nodeinfo::architecture().to_string(),
+        machine_id: nodeinfo::machine_id(),
+        worker_version: env!("CARGO_PKG_VERSION").to_string(),
+        boot_id: boot.iter().map(|b| format!("{b:02x}")).collect(),
+        resume_from: 0,
+    })
+}
+
+/// First contact: pin the CA by the token's hash, prove the secret, get a certificate.
+async fn join(
+    cfg: &WorkerConfig,
+    token: &JoinToken,
+    addr: SocketAddr,
+    server_name: &str,
+) -> Result<()> {
+    let pin = PinnedCa::new(&token.ca_hash);
+    let client = Client::new(
+        capstan_transport::pinned_client_crypto(&pin)?,
+        TransportConfig::default(),
+    )?;
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let conn = capstan_transport::connect_with_backoff(&client, addr, server_name, &mut backoff, |e| {
+        matches!(e, TransportError::ServerUntrusted(_) | TransportError::CertificateRejected(_))
+    })
+    .await
+    .map_err(|e| match e {
+        TransportError::ServerUntrusted(d) => anyhow!(
+            "the master's CA does not match the token's CA hash (sha256 {}): refusing to join ({d})",
+            token.ca_hash
+        ),
+        other => anyhow!("cannot reach the master at {addr}: {other}"),
+    })?;
+    let key = KeyPair::generate()?;
+    let req = JoinRequest {
+        node_name: cfg.name.clone(),
+        secret: token.secret.clone(),
+        public_key_der: key.subject_public_key_info(),
+    };
+    let resp: JoinResponse = conn
+        .request(channel::JOIN, &req)
+        .await
+        .map_err(|e| anyhow!("join request failed: {e}"))?;
+    conn.close(0, "joined");
+    match resp {
+        JoinResponse::Accepted { cert_pem, ca_pem } => {
+            let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes())
+                .context("the master sent an invalid CA")?;
+            if capstan_transport::sha256_hex(&ca) != token.ca_hash {
+                bail!("the master sent a CA that does not match the token's CA hash; refusing it");
+            }
+            Credentials { dir: &cfg.data_dir }.save(&cert_pem, &key.serialize_pem(), &ca_pem)?;
+            tracing::info!(node = %cfg.name, "joined the cluster; certificate stored");
+            Ok(())
+        }
+        JoinResponse::Refused { reason } => bail!("join refused by the master: {reason}"),
+    }
+}
+
+/// Runs a worker until a shutdown signal. Returns the process exit code.
+pub fn run(cfg: WorkerConfig) -> Result<i32> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("creating data_dir {}", cfg.data_dir.display()))?;
+    let (addr, server_name) = resolve_master(&cfg.master)?;
+    let hello = hello(&cfg)?;
+    let system = actix::System::new();
+    system.block_on(async {
+        let creds = Credentials { dir: &cfg.data_dir };
+        if creds.load()?.is_none() {
+            let token = JoinToken::parse(&cfg.read_token()?).map_err(|e| anyhow!("token: {e}"))?;
+            join(&cfg, &token, addr, &server_name).await?;
+        }
+        let (identity, ca) = creds
+            .load()?
+            .ok_or_else(|| anyhow!("credentials missing after join"))?;
+        let client = Client::new(
+            capstan_transport::client_crypto(&ca, Some(identity))?,
+            TransportConfig::default(),
+        )?;
+        let agent_cfg = AgentConfig {
+            node_name: cfg.name.clone(),
+            master: addr,
+            server_name: server_name.clone(),
+            hello,
+        };
+        NodeAgent::new(agent_cfg, client).start();
+        actix::spawn(async {
+            wait_for_signal().await;
+            tracing::info!("worker stopping");
+            actix::System::current().stop();
+        });
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(system.run_with_code()?)
+}
+
+/// SIGINT or SIGTERM.
+pub async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        _ => std::future::pending::<()>().await,
+    }
+}

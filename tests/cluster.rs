@@ -1,0 +1,300 @@
+//! A real multi-process cluster: a master and workers joined over QUIC with mutual TLS.
+
+mod support;
+
+use capstan_node::client::Client;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+use support::{eventually, free_ports, tempdir, Master, Proc};
+
+/// A config with a master and `workers` workers, all in `dir`, on free ports.
+fn write_config(dir: &Path, workers: &[&str], token: Option<&str>) -> std::path::PathBuf {
+    let (api, quic) = free_ports();
+    let mut text = format!(
+        "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\nheartbeat_seconds = 1\nnode_grace_seconds = 4\nwatch_history = 1000\n",
+        dir.join("master")
+    );
+    for w in workers {
+        let token_line = match token {
+            Some(t) => format!("token = {t:?}"),
+            None => format!("token_file = {:?}", dir.join("master/node-token")),
+        };
+        text.push_str(&format!(
+            "\n[[worker]]\nname = {w:?}\nmaster = \"127.0.0.1:{quic}\"\n{token_line}\ndata_dir = {:?}\ncpu = \"4\"\nmemory = \"8Gi\"\nlabels = {{ zone = \"z-{w}\" }}\ntaints = [\"dedicated=edge:PreferNoSchedule\"]\n",
+            dir.join(w)
+        ));
+    }
+    let path = dir.join("cluster.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn worker(config: &Path, name: &str, dir: &Path) -> Proc {
+    Proc::spawn(
+        &[
+            "worker",
+            "--config",
+            config.to_str().expect("utf8"),
+            "--name",
+            name,
+        ],
+        "info,capstan::pods=info",
+        dir,
+    )
+}
+
+fn node(c: &Client, name: &str) -> Option<Value> {
+    let r = c.get(&format!("/api/v1/nodes/{name}")).ok()?;
+    r.ok().then(|| r.json().ok()).flatten()
+}
+
+fn ready(c: &Client, name: &str) -> Option<String> {
+    node(c, name).and_then(|n| capstan_core::node_status::ready_status(&n).map(str::to_string))
+}
+
+fn node_count(c: &Client) -> usize {
+    c.get("/api/v1/nodes").expect("list").json().expect("json")["items"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+#[test]
+fn workers_join_fail_and_come_back() {
+    let dir = tempdir();
+    let config = write_config(dir.path(), &["w1", "w2"], None);
+    let mut master = Master::start_with_config(&dir.path().join("master"), &config);
+    let mut w1 = worker(&config, "w1", dir.path());
+    let _w2 = worker(&config, "w2", dir.path());
+    let c = master.client.clone();
+    for n in ["w1", "w2"] {
+        eventually(Duration::from_secs(60), &format!("{n} Ready"), || {
+            (ready(&c, n).as_deref() == Some("True")).then_some(())
+        });
+    }
+    let n1 = node(&c, "w1").expect("w1 exists");
+    assert_eq!(
+        n1["status"]["capacity"],
+        json!({"cpu": "4", "memory": "8Gi", "pods": "110"})
+    );
+    assert_eq!(n1["metadata"]["labels"]["zone"], "z-w1");
+    assert_eq!(n1["metadata"]["labels"]["kubernetes.io/hostname"], "w1");
+    assert_eq!(n1["spec"]["taints"][0]["key"], "dedicated");
+    assert!(
+        std::fs::read_to_string(dir.path().join("master/node-token"))
+            .expect("token")
+            .starts_with("K10")
+    );
+    assert!(
+        dir.path().join("w1/node.crt").exists(),
+        "the worker keeps its certificate"
+    );
+
+    // kill -9 a worker: Unknown within grace (4 s) plus a margin.
+    w1.kill9();
+    let killed = std::time::Instant::now();
+    eventually(Duration::from_secs(15), "w1 Unknown", || {
+        (ready(&c, "w1").as_deref() == Some("Unknown")).then_some(())
+    });
+    assert!(
+        killed.elapsed() < Duration::from_secs(12),
+        "Unknown after {:?}",
+        killed.elapsed()
+    );
+    let reason = node(&c, "w1").expect("w1")["status"]["conditions"][0]["reason"].clone();
+    assert_eq!(reason, "NodeStatusUnknown");
+    assert_eq!(
+        ready(&c, "w2").as_deref(),
+        Some("True"),
+        "the other node stays Ready"
+    );
+
+    // Restart it: Ready again, still two nodes (it reuses its certificate).
+    let _w1 = worker(&config, "w1", dir.path());
+    eventually(Duration::from_secs(30), "w1 Ready again", || {
+        (ready(&c, "w1").as_deref() == Some("True")).then_some(())
+    });
+    assert_eq!(node_count(&c), 2);
+
+    // kill -9 the master and restart it: both nodes Ready again, workers untouched.
+    master.kill9();
+    std::thread::sleep(Duration::from_millis(500));
+    let master = Master::start_with_config(&dir.path().join("master"), &config);
+    let c = master.client.clone();
+    let since = capstan_actors::store::now();
+    for n in ["w1", "w2"] {
+        eventually(
+            Duration::from_secs(60),
+            &format!("{n} heartbeats after master restart"),
+            || {
+                let node = node(&c, n)?;
+                let hb = node["status"]["conditions"][0]["lastHeartbeatTime"]
+                    .as_str()?
+                    .to_string();
+                let fresh = capstan_core::time::Timestamp::parse_rfc3339(&hb)? >= since;
+                (fresh && capstan_core::node_status::ready_status(&node) == Some("True"))
+                    .then_some(())
+            },
+        );
+    }
+    assert_eq!(node_count(&c), 2, "no duplicate nodes");
+}
+
+fn bound_pod(name: &str, node: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+           "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "1"]}]}})
+}
+
+fn added(w: &Proc, pod: &str) -> usize {
+    let needle = format!("pod=\"default/{pod}\"");
+    w.stderr
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|l| l.contains(&needle) && l.contains("event=\"ADDED\""))
+        .count()
+}
+
+#[test]
+fn pod_stream_resumes_without_gaps_or_repeats() {
+    let dir = tempdir();
+    let config = write_config(dir.path(), &["w1"], None);
+    let mut master = Master::start_with_config(&dir.path().join("master"), &config);
+    let w1 = worker(&config, "w1", dir.path());
+    let c = master.client.clone();
+    eventually(Duration::from_secs(60), "w1 Ready", || {
+        (ready(&c, "w1").as_deref() == Some("True")).then_some(())
+    });
+    for i in 0..3 {
+        let r = c
+            .send_json(
+                "POST",
+                "/api/v1/namespaces/default/pods",
+                "application/json",
+                &bound_pod(&format!("a{i}"), "w1"),
+            )
+            .expect("post");
+        assert_eq!(r.status, 201);
+    }
+    let r = c
+        .send_json(
+            "POST",
+            "/api/v1/namespaces/default/pods",
+            "application/json",
+            &bound_pod("elsewhere", "w9"),
+        )
+        .expect("post");
+    assert_eq!(r.status, 201);
+    for i in 0..3 {
+        eventually(Duration::from_secs(30), "pod received", || {
+            (added(&w1, &format!("a{i}")) == 1).then_some(())
+        });
+    }
+    master.kill9();
+    let master = Master::start_with_config(&dir.path().join("master"), &config);
+    let c = master.client.clone();
+    for i in 0..3 {
+        let r = c
+            .send_json(
+                "POST",
+                "/api/v1/namespaces/default/pods",
+                "application/json",
+                &bound_pod(&format!("b{i}"), "w1"),
+            )
+            .expect("post");
+        assert_eq!(r.status, 201);
+    }
+    let r = c
+        .send_json(
+            "DELETE",
+            "/api/v1/namespaces/default/pods/a0",
+            "application/json",
+            &json!({}),
+        )
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    for i in 0..3 {
+        eventually(
+            Duration::from_secs(60),
+            "pod received after master restart",
+            || (added(&w1, &format!("b{i}")) == 1).then_some(()),
+        );
+    }
+    eventually(Duration::from_secs(30), "deletion received", || {
+        w1.stderr
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|l| l.contains("pod=\"default/a0\"") && l.contains("event=\"DELETED\""))
+            .then_some(())
+    });
+    for i in 0..3 {
+        assert_eq!(
+            added(&w1, &format!("a{i}")),
+            1,
+            "a{i} delivered exactly once across the master restart"
+        );
+        assert_eq!(
+            added(&w1, &format!("b{i}")),
+            1,
+            "b{i} delivered exactly once"
+        );
+    }
+    assert_eq!(
+        added(&w1, "elsewhere"),
+        0,
+        "a pod bound to another node is not streamed"
+    );
+}
+
+#[test]
+fn joining_with_a_bad_token_is_refused_with_the_reason() {
+    let dir = tempdir();
+    let config = write_config(dir.path(), &[], None);
+    let master = Master::start_with_config(&dir.path().join("master"), &config);
+    let real = std::fs::read_to_string(dir.path().join("master/node-token")).expect("token");
+    let (hash, _) = real
+        .trim()
+        .trim_start_matches("K10")
+        .split_once("::")
+        .expect("token form");
+    let cases = [
+        (
+            "wrong-secret",
+            format!("K10{hash}::{}", "x".repeat(48)),
+            "wrong token secret",
+        ),
+        (
+            "wrong-hash",
+            format!("K10{}::{}", "0".repeat(64), "x".repeat(48)),
+            "does not match the token's CA hash",
+        ),
+    ];
+    for (name, token, want) in cases {
+        let wdir = dir.path().join(name);
+        let cfg = wdir.with_extension("toml");
+        std::fs::create_dir_all(&wdir).expect("dir");
+        std::fs::write(
+            &cfg,
+            format!("[[worker]]\nname = {name:?}\nmaster = {:?}\ntoken = {token:?}\ndata_dir = {wdir:?}\n", master.nodes),
+        )
+        .expect("write");
+        let mut w = Proc::spawn(
+            &["worker", "--config", cfg.to_str().expect("utf8")],
+            "warn",
+            dir.path(),
+        );
+        let status = w.wait_exit(Duration::from_secs(60)).expect("worker exits");
+        assert!(!status.success(), "{name}: exit status {status:?}");
+        let err = w.stderr_text();
+        assert!(
+            err.contains(want),
+            "{name}: stderr should say {want:?}:\n{err}"
+        );
+        assert!(
+            !wdir.join("node.crt").exists(),
+            "{name}: no certificate was stored"
+        );
+    }
+    assert_eq!(node_count(&master.client), 0, "no node registered");
+}
