@@ -72,6 +72,29 @@ fn workers_join_fail_and_come_back() {
             (ready(&c, n).as_deref() == Some("True")).then_some(())
         });
     }
+    if Path::new("/usr/bin/kubectl").exists() {
+        let home = tempdir();
+        let out = std::process::Command::new("/usr/bin/kubectl")
+            .args(["get", "nodes", "--no-headers"])
+            .env("KUBECONFIG", &master.kubeconfig)
+            .env("HOME", home.path())
+            .output()
+            .expect("kubectl runs");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "kubectl get nodes: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        for (row, name) in rows.iter().zip(["w1", "w2"]) {
+            assert_eq!((row[0], row[1]), (name, "Ready"), "{text}");
+        }
+    }
     let n1 = node(&c, "w1").expect("w1 exists");
     assert_eq!(
         n1["status"]["capacity"],
@@ -297,4 +320,37 @@ fn joining_with_a_bad_token_is_refused_with_the_reason() {
         );
     }
     assert_eq!(node_count(&master.client), 0, "no node registered");
+}
+
+#[test]
+fn a_worker_started_before_its_master_waits_for_it() {
+    let dir = tempdir();
+    let config = write_config(dir.path(), &["early"], None);
+    // A first start creates the CA and the node token; then the master goes away.
+    let mut first = Master::start_with_config(&dir.path().join("master"), &config);
+    assert!(
+        first.terminate().is_some_and(|s| s.success()),
+        "master stops cleanly on SIGTERM"
+    );
+    let mut w = worker(&config, "early", dir.path());
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        w.wait_exit(Duration::from_millis(10)).is_none(),
+        "the worker keeps retrying: {}",
+        w.stderr_text()
+    );
+    let master = Master::start_with_config(&dir.path().join("master"), &config);
+    let c = master.client.clone();
+    eventually(Duration::from_secs(60), "early Ready", || {
+        (ready(&c, "early").as_deref() == Some("True")).then_some(())
+    });
+    w.terminate();
+    let status = w
+        .wait_exit(Duration::from_secs(20))
+        .expect("worker exits on SIGTERM");
+    assert!(
+        status.success(),
+        "worker exit status {status:?}: {}",
+        w.stderr_text()
+    );
 }

@@ -15,6 +15,7 @@ pub mod kubeconfig;
 pub mod master;
 pub mod nodeinfo;
 pub mod pki;
+pub mod signals;
 pub mod up;
 pub mod worker;
 

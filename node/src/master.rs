@@ -148,9 +148,17 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
                 .wrap(middleware::from_fn(api::authenticate))
                 .configure(api::routes)
         })
+        .disable_signals()
         .listen_rustls_0_23(listener, tls)?
         .shutdown_timeout(5)
         .run();
+        let mut shutdown = crate::signals::Shutdown::install().context("installing signal handlers")?;
+        let handle = server.handle();
+        actix::spawn(async move {
+            shutdown.recv().await;
+            tracing::info!("shutdown signal: stopping");
+            handle.stop(true).await;
+        });
         tracing::info!(%url, kubeconfig = %paths.kubeconfig.display(), nodes = %node_addr, "master ready");
         // Tests and `capstan up` wait for this line.
         println!(

@@ -197,11 +197,12 @@ pub fn run(config: &Path) -> Result<()> {
 }
 
 async fn supervise(exe: &Path, mut procs: Vec<Proc>, workers: usize) -> Result<()> {
+    let mut shutdown = crate::signals::Shutdown::install().context("installing signal handlers")?;
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel();
     procs[0].child = Some(spawn(exe, &procs[0], Some(ready_tx.clone()))?);
     let line = tokio::select! {
         l = tokio::time::timeout(Duration::from_secs(120), ready_rx.recv()) => l.ok().flatten(),
-        _ = crate::worker::wait_for_signal() => { stop_all(&mut procs).await; return Ok(()); }
+        _ = shutdown.recv() => { stop_all(&mut procs).await; return Ok(()); }
     };
     let Some(ready) = line.as_deref().and_then(parse_ready) else {
         stop_all(&mut procs).await;
@@ -216,7 +217,7 @@ async fn supervise(exe: &Path, mut procs: Vec<Proc>, workers: usize) -> Result<(
     });
     let outcome = tokio::select! {
         r = waited => r.map_err(|e| anyhow!("{e}"))?,
-        _ = crate::worker::wait_for_signal() => { stop_all(&mut procs).await; return Ok(()); }
+        _ = shutdown.recv() => { stop_all(&mut procs).await; return Ok(()); }
     };
     if let Err(e) = outcome {
         stop_all(&mut procs).await;
@@ -260,7 +261,7 @@ async fn supervise(exe: &Path, mut procs: Vec<Proc>, workers: usize) -> Result<(
             );
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = crate::worker::wait_for_signal() => break,
+                _ = shutdown.recv() => break,
             }
             let p = &mut procs[i];
             match spawn(exe, p, None) {
@@ -271,7 +272,7 @@ async fn supervise(exe: &Path, mut procs: Vec<Proc>, workers: usize) -> Result<(
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-            _ = crate::worker::wait_for_signal() => break,
+            _ = shutdown.recv() => break,
         }
     }
     eprintln!("[up] stopping the cluster");

@@ -196,29 +196,14 @@ pub fn run(cfg: WorkerConfig) -> Result<i32> {
             hello,
         };
         NodeAgent::new(agent_cfg, client).start();
-        actix::spawn(async {
-            wait_for_signal().await;
+        let mut shutdown =
+            crate::signals::Shutdown::install().context("installing signal handlers")?;
+        actix::spawn(async move {
+            shutdown.recv().await;
             tracing::info!("worker stopping");
             actix::System::current().stop();
         });
         Ok::<(), anyhow::Error>(())
     })?;
     Ok(system.run_with_code()?)
-}
-
-/// SIGINT or SIGTERM.
-pub async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(mut term), Ok(mut int)) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        _ => std::future::pending::<()>().await,
-    }
 }

@@ -180,6 +180,15 @@ impl Proc {
         None
     }
 
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        if let Some(c) = &self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+        }
+    }
+
     /// stderr so far, as one string.
     pub fn stderr_text(&self) -> String {
         self.stderr.lock().expect("lock").join("\n")

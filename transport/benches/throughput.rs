@@ -65,7 +65,10 @@ struct Row {
 }
 
 fn messages() -> u64 {
-    std::env::var("CAPSTAN_BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(400_000)
+    std::env::var("CAPSTAN_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400_000)
 }
 
 fn batches(n: u64, batch: usize) -> Vec<Vec<PodStatus>> {
@@ -81,9 +84,15 @@ async fn quic(ca: &TestCa, n: u64, batch: usize) -> Row {
         cfg.clone(),
     )
     .expect("bind");
-    let client = Client::new(client_crypto(&ca.cert, Some(ca.client_identity("bench"))).expect("crypto"), cfg)
-        .expect("client");
-    let conn = client.connect(server.local_addr(), "127.0.0.1").await.expect("connect");
+    let client = Client::new(
+        client_crypto(&ca.cert, Some(ca.client_identity("bench"))).expect("crypto"),
+        cfg,
+    )
+    .expect("client");
+    let conn = client
+        .connect(server.local_addr(), "127.0.0.1")
+        .await
+        .expect("connect");
     let served = server.accept().await.expect("accept");
     let receiver = tokio::spawn(async move {
         let mut stream = served.accept_stream().await.expect("stream");
@@ -115,7 +124,13 @@ async fn quic(ca: &TestCa, n: u64, batch: usize) -> Row {
     let (got, _served) = receiver.await.expect("receiver");
     let seconds = start.elapsed().as_secs_f64();
     assert_eq!(got, n, "every message arrived");
-    Row { transport: "QUIC (quinn)", batching: label(batch), messages: n, bytes, seconds }
+    Row {
+        transport: "QUIC (quinn)",
+        batching: label(batch),
+        messages: n,
+        bytes,
+        seconds,
+    }
 }
 
 async fn tcp_tls(ca: &TestCa, n: u64, batch: usize) -> Row {
@@ -141,10 +156,14 @@ async fn tcp_tls(ca: &TestCa, n: u64, batch: usize) -> Row {
             body.resize(len, 0);
             reader.read_exact(&mut body).await.expect("body");
             if batch == 1 {
-                std::hint::black_box(decode_body::<PodStatus>(&body, DEFAULT_MAX_FRAME).expect("decode"));
+                std::hint::black_box(
+                    decode_body::<PodStatus>(&body, DEFAULT_MAX_FRAME).expect("decode"),
+                );
                 got += 1;
             } else {
-                got += decode_body::<Vec<PodStatus>>(&body, DEFAULT_MAX_FRAME).expect("decode").len() as u64;
+                got += decode_body::<Vec<PodStatus>>(&body, DEFAULT_MAX_FRAME)
+                    .expect("decode")
+                    .len() as u64;
             }
         }
         got
@@ -161,21 +180,42 @@ async fn tcp_tls(ca: &TestCa, n: u64, batch: usize) -> Row {
     let start = Instant::now();
     let mut writer = BufWriter::with_capacity(64 * 1024, tls);
     for b in &work {
-        let frame = if batch == 1 { encode_frame(&b[0], DEFAULT_MAX_FRAME) } else { encode_frame(b, DEFAULT_MAX_FRAME) };
-        writer.write_all(&frame.expect("encode")).await.expect("write");
+        let frame = if batch == 1 {
+            encode_frame(&b[0], DEFAULT_MAX_FRAME)
+        } else {
+            encode_frame(b, DEFAULT_MAX_FRAME)
+        };
+        writer
+            .write_all(&frame.expect("encode"))
+            .await
+            .expect("write");
     }
     writer.flush().await.expect("flush");
-    writer.into_inner().shutdown().await.expect("shutdown");
+    let mut tls = writer.into_inner();
+    tls.shutdown().await.expect("shutdown");
     let got = receiver.await.expect("receiver");
     let seconds = start.elapsed().as_secs_f64();
+    // Dropped only now: closing a socket with unread bytes (the server's session tickets)
+    // would reset the connection under the receiver.
+    drop(tls);
     assert_eq!(got, n, "every message arrived");
-    Row { transport: "TCP + rustls", batching: label(batch), messages: n, bytes, seconds }
+    Row {
+        transport: "TCP + rustls",
+        batching: label(batch),
+        messages: n,
+        bytes,
+        seconds,
+    }
 }
 
 fn wire_bytes(work: &[Vec<PodStatus>], batch: usize) -> u64 {
     work.iter()
         .map(|b| {
-            let frame = if batch == 1 { encode_frame(&b[0], DEFAULT_MAX_FRAME) } else { encode_frame(b, DEFAULT_MAX_FRAME) };
+            let frame = if batch == 1 {
+                encode_frame(&b[0], DEFAULT_MAX_FRAME)
+            } else {
+                encode_frame(b, DEFAULT_MAX_FRAME)
+            };
             frame.expect("encode").len() as u64
         })
         .sum()
@@ -196,7 +236,10 @@ fn main() {
         .build()
         .expect("runtime");
     let n = messages();
-    let size = encode_frame(&status(12345), DEFAULT_MAX_FRAME).expect("encode").len() - 4;
+    let size = encode_frame(&status(12345), DEFAULT_MAX_FRAME)
+        .expect("encode")
+        .len()
+        - 4;
     runtime.block_on(async {
         let ca = TestCa::new("bench-ca");
         // Warm-up (allocators, handshakes, page faults).
