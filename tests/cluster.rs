@@ -10,6 +10,7 @@ use support::{eventually, free_ports, tempdir, Master, Proc};
 
 /// A config with a master and `workers` workers, all in `dir`, on free ports.
 fn write_config(dir: &Path, workers: &[&str], token: Option<&str>) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).expect("config dir");
     let (api, quic) = free_ports();
     let mut text = format!(
         "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\nheartbeat_seconds = 1\nnode_grace_seconds = 4\nwatch_history = 1000\n",
@@ -352,5 +353,61 @@ fn a_worker_started_before_its_master_waits_for_it() {
         status.success(),
         "worker exit status {status:?}: {}",
         w.stderr_text()
+    );
+}
+
+#[test]
+fn a_certificate_from_another_cluster_is_refused() {
+    let dir = tempdir();
+    let config_a = write_config(&dir.path().join("a"), &["roamer"], None);
+    let master_a = Master::start_with_config(&dir.path().join("a/master"), &config_a);
+    let w = worker(&config_a, "roamer", &dir.path().join("a"));
+    let ca = master_a.client.clone();
+    eventually(Duration::from_secs(60), "roamer Ready in cluster A", || {
+        (ready(&ca, "roamer").as_deref() == Some("True")).then_some(())
+    });
+    drop(w);
+    // Cluster B has its own CA; the worker keeps cluster A's certificate and presents it to B.
+    std::fs::create_dir_all(dir.path().join("b")).expect("dir");
+    let config_b = write_config(&dir.path().join("b"), &[], None);
+    let master_b = Master::start_with_config(&dir.path().join("b/master"), &config_b);
+    let cfg = dir.path().join("roamer-to-b.toml");
+    let token_b = std::fs::read_to_string(dir.path().join("b/master/node-token")).expect("token");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[worker]]\nname = \"roamer\"\nmaster = {:?}\ntoken = {:?}\ndata_dir = {:?}\n",
+            master_b.nodes,
+            token_b.trim(),
+            dir.path().join("a/roamer")
+        ),
+    )
+    .expect("write");
+    let run = |want: &str| {
+        let mut w = Proc::spawn(
+            &["worker", "--config", cfg.to_str().expect("utf8")],
+            "warn",
+            dir.path(),
+        );
+        let status = w
+            .wait_exit(Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("worker did not exit:\n{}", w.stderr_text()));
+        assert!(!status.success(), "exit status {status:?}");
+        let err = w.stderr_text();
+        assert!(err.contains(want), "stderr should say {want:?}:\n{err}");
+    };
+    // The worker does not trust cluster B's master…
+    run("the master's certificate is not signed by the cluster CA this worker trusts");
+    // …and when it does, cluster B does not accept a certificate issued by cluster A's CA.
+    std::fs::copy(
+        dir.path().join("b/master/pki/ca.crt"),
+        dir.path().join("a/roamer/ca.crt"),
+    )
+    .expect("copy CA");
+    run("the master rejected this worker's certificate");
+    assert_eq!(
+        node_count(&master_b.client),
+        0,
+        "cluster B registered nothing"
     );
 }

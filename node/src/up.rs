@@ -208,8 +208,8 @@ async fn supervise(exe: &Path, mut procs: Vec<Proc>, workers: usize) -> Result<(
         stop_all(&mut procs).await;
         bail!("the master did not become ready");
     };
-    for i in 1..procs.len() {
-        procs[i].child = Some(spawn(exe, &procs[i], None)?);
+    for p in procs.iter_mut().skip(1) {
+        p.child = Some(spawn(exe, p, None)?);
     }
     let kubeconfig = ready.kubeconfig.clone();
     let waited = tokio::task::spawn_blocking(move || {

@@ -154,12 +154,15 @@ impl TransportError {
 
 /// The TLS alert carried by a QUIC CRYPTO_ERROR code (0x100..=0x1ff), if it is one.
 fn tls_alert(code: u64) -> Option<u8> {
-    (0x100..=0x1ff).contains(&code).then(|| (code & 0xff) as u8)
+    (0x100..=0x1ff)
+        .contains(&code)
+        .then_some((code & 0xff) as u8)
 }
 
-/// Alerts that mean "this certificate is not acceptable".
+/// Alerts that mean "this certificate is not acceptable". `decrypt_error` (0x33) is what
+/// rustls sends when a certificate's signature does not verify (a same-named CA with another key).
 fn is_certificate_alert(alert: u8) -> bool {
-    matches!(alert, 0x2a..=0x2e | 0x30 | 0x31 | 0x74)
+    matches!(alert, 0x2a..=0x2e | 0x30 | 0x31 | 0x33 | 0x74)
 }
 
 fn alert_name(alert: u8) -> &'static str {

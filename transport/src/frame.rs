@@ -102,7 +102,7 @@ pub async fn write_frame<T: Serialize>(
 pub(crate) async fn write_bytes(send: &mut SendStream, buf: Vec<u8>) -> Result<(), TransportError> {
     send.write_chunk(Bytes::from(buf))
         .await
-        .map_err(|e| TransportError::from_write(e))
+        .map_err(TransportError::from_write)
 }
 
 /// Reads the next frame and decodes it. `Ok(None)` on a clean end of stream (no byte of a new

@@ -79,7 +79,9 @@ async fn connect_with_backoff_reaches_a_server_restarted_on_the_same_port() {
         let ca = ca.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(3)).await;
-            serve(rebind(&ca, addr).await)
+            let server = rebind(&ca, addr).await;
+            // The serving task answers the reconnected client for the rest of the test.
+            serve(server).await.expect("serving task")
         })
     };
     let failures = AtomicUsize::new(0);
@@ -107,7 +109,10 @@ async fn connect_with_backoff_reaches_a_server_restarted_on_the_same_port() {
         .await
         .expect("request");
     assert_eq!(pong, "pong");
-    let _serving = restart.await.expect("restart task");
+    conn.close(0, "done");
+    within(30, "second server loop", restart)
+        .await
+        .expect("restart task");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
