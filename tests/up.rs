@@ -69,6 +69,29 @@ fn up_starts_a_three_process_cluster_and_stops_it() {
         .collect();
     assert_eq!(ready, ["worker-1", "worker-2"]);
 
+    // A child that dies is restarted: kill -9 worker-1 and watch its node come back.
+    let pid = worker_pid(dir.path(), "worker-1").expect("worker-1 runs as a child process");
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+    eventually(Duration::from_secs(30), "worker-1 restarted", || {
+        worker_pid(dir.path(), "worker-1").filter(|p| *p != pid)
+    });
+    let restarted = capstan_actors::store::now();
+    eventually(
+        Duration::from_secs(60),
+        "worker-1 Ready after restart",
+        || {
+            let n = client.get("/api/v1/nodes/worker-1").ok()?.json().ok()?;
+            let hb = n["status"]["conditions"][0]["lastHeartbeatTime"]
+                .as_str()?
+                .to_string();
+            let t = capstan_core::time::Timestamp::parse_rfc3339(&hb)?;
+            (t >= restarted && capstan_core::node_status::ready_status(&n) == Some("True"))
+                .then_some(())
+        },
+    );
+
     let _ = Command::new("kill")
         .args(["-TERM", &up.id().to_string()])
         .status();
@@ -80,4 +103,35 @@ fn up_starts_a_three_process_cluster_and_stops_it() {
     eventually(Duration::from_secs(15), "API port released", || {
         std::net::TcpListener::bind(("127.0.0.1", api)).ok()
     });
+    assert!(
+        worker_pid(dir.path(), "worker-2").is_none(),
+        "workers stopped with capstan up"
+    );
+}
+
+/// The pid of a live `capstan worker --name NAME` whose working directory is `cwd`.
+fn worker_pid(cwd: &std::path::Path, name: &str) -> Option<u32> {
+    let cwd = std::fs::canonicalize(cwd).ok()?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_worker = args.iter().any(|a| a == "worker")
+            && args.windows(2).any(|w| w[0] == "--name" && w[1] == name);
+        let same_dir =
+            std::fs::read_link(entry.path().join("cwd")).ok().as_deref() == Some(cwd.as_path());
+        let alive =
+            std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| !s.contains(") Z "));
+        if is_worker && same_dir && alive {
+            return Some(pid);
+        }
+    }
+    None
 }
