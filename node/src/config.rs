@@ -47,6 +47,9 @@ pub struct WorkerConfig {
     /// Taints, `key=value:Effect` or `key:Effect`.
     #[serde(default)]
     pub taints: Vec<String>,
+    /// Largest frame accepted from the master, in bytes.
+    #[serde(default = "default_max_frame")]
+    pub max_frame_bytes: usize,
 }
 
 /// `[master]`
@@ -74,6 +77,9 @@ pub struct MasterConfig {
     /// A node silent this long gets Ready=Unknown.
     #[serde(default = "default_grace")]
     pub node_grace_seconds: u64,
+    /// Largest frame accepted from a worker, in bytes.
+    #[serde(default = "default_max_frame")]
+    pub max_frame_bytes: usize,
 }
 
 fn default_node_listen() -> String {
@@ -83,6 +89,13 @@ fn default_node_listen() -> String {
 fn default_heartbeat() -> u64 {
     1
 }
+
+fn default_max_frame() -> usize {
+    capstan_transport::DEFAULT_MAX_FRAME
+}
+
+/// The accepted range of `max_frame_bytes`.
+const MAX_FRAME_RANGE: std::ops::RangeInclusive<usize> = 64 * 1024..=256 * 1024 * 1024;
 
 fn default_grace() -> u64 {
     4
@@ -136,6 +149,9 @@ impl MasterConfig {
         if self.data_dir.as_os_str().is_empty() {
             bail!("master.data_dir: must not be empty");
         }
+        if !MAX_FRAME_RANGE.contains(&self.max_frame_bytes) {
+            bail!("master.max_frame_bytes: {} is out of range 65536..=268435456", self.max_frame_bytes);
+        }
         if !(100..=10_000_000).contains(&self.watch_history) {
             bail!(
                 "master.watch_history: {} is out of range 100..=10000000",
@@ -182,6 +198,9 @@ impl WorkerConfig {
                     bail!("{at}.{key}: {q:?} is not a positive quantity");
                 }
             }
+        }
+        if !MAX_FRAME_RANGE.contains(&self.max_frame_bytes) {
+            bail!("{at}.max_frame_bytes: {} is out of range 65536..=268435456", self.max_frame_bytes);
         }
         if self.max_pods.is_some_and(|p| p == 0 || p > 10_000) {
             bail!("{at}.max_pods: must be 1..=10000");
@@ -303,6 +322,7 @@ mod tests {
                 "[master]\ndata_dir = \"x\"\nwatch_history = 1\n",
                 "master.watch_history",
             ),
+            ("[master]\ndata_dir = \"x\"\nmax_frame_bytes = 10\n", "master.max_frame_bytes"),
             ("[master]\ndata_dir = \"x\"\nnode_grace_seconds = 1\n", "master.node_grace_seconds"),
             ("[[worker]]\nname = \"Bad\"\nmaster = \"h:1\"\ntoken_file = \"t\"\ndata_dir = \"w\"\n", "worker[0].name"),
             ("[[worker]]\nname = \"w\"\nmaster = \"h:1\"\ndata_dir = \"w\"\n", "token or token_file"),

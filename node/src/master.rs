@@ -124,7 +124,11 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
     system.block_on(async move {
         let store = Store::start(&paths.database, cfg.watch_history, WATCH_BUFFER)
             .with_context(|| format!("opening the store at {}", paths.database.display()))?;
-        let node_server = Server::bind(cfg.node_addr()?, node_crypto, TransportConfig::default())
+        let node_server = Server::bind(
+            cfg.node_addr()?,
+            node_crypto,
+            TransportConfig { max_frame: cfg.max_frame_bytes, ..TransportConfig::default() },
+        )
             .with_context(|| format!("binding master.node_listen {}", cfg.node_listen))?;
         let node_addr = node_server.local_addr();
         let lifecycle = NodeLifecycle::new(store.clone(), Duration::from_secs(cfg.node_grace_seconds)).start();
