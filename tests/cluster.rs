@@ -169,6 +169,23 @@ fn bound_pod(name: &str, node: &str) -> Value {
            "spec": {"nodeName": node, "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "1"]}]}})
 }
 
+fn create_bound(c: &Client, name: &str, node: &str) {
+    let r = c
+        .send_json(
+            "POST",
+            "/api/v1/namespaces/default/pods",
+            "application/json",
+            &bound_pod(name, node),
+        )
+        .expect("post");
+    assert_eq!(
+        r.status,
+        201,
+        "create {name}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
 fn added(w: &Proc, pod: &str) -> usize {
     let needle = format!("pod=\"default/{pod}\"");
     w.stderr
@@ -190,25 +207,9 @@ fn pod_stream_resumes_without_gaps_or_repeats() {
         (ready(&c, "w1").as_deref() == Some("True")).then_some(())
     });
     for i in 0..3 {
-        let r = c
-            .send_json(
-                "POST",
-                "/api/v1/namespaces/default/pods",
-                "application/json",
-                &bound_pod(&format!("a{i}"), "w1"),
-            )
-            .expect("post");
-        assert_eq!(r.status, 201);
+        create_bound(&c, &format!("a{i}"), "w1");
     }
-    let r = c
-        .send_json(
-            "POST",
-            "/api/v1/namespaces/default/pods",
-            "application/json",
-            &bound_pod("elsewhere", "w9"),
-        )
-        .expect("post");
-    assert_eq!(r.status, 201);
+    create_bound(&c, "elsewhere", "w9");
     for i in 0..3 {
         eventually(Duration::from_secs(30), "pod received", || {
             (added(&w1, &format!("a{i}")) == 1).then_some(())
@@ -218,15 +219,7 @@ fn pod_stream_resumes_without_gaps_or_repeats() {
     let master = Master::start_with_config(&dir.path().join("master"), &config);
     let c = master.client.clone();
     for i in 0..3 {
-        let r = c
-            .send_json(
-                "POST",
-                "/api/v1/namespaces/default/pods",
-                "application/json",
-                &bound_pod(&format!("b{i}"), "w1"),
-            )
-            .expect("post");
-        assert_eq!(r.status, 201);
+        create_bound(&c, &format!("b{i}"), "w1");
     }
     let r = c
         .send_json(

@@ -150,7 +150,10 @@ impl MasterConfig {
             bail!("master.data_dir: must not be empty");
         }
         if !MAX_FRAME_RANGE.contains(&self.max_frame_bytes) {
-            bail!("master.max_frame_bytes: {} is out of range 65536..=268435456", self.max_frame_bytes);
+            bail!(
+                "master.max_frame_bytes: {} is out of range 65536..=268435456",
+                self.max_frame_bytes
+            );
         }
         if !(100..=10_000_000).contains(&self.watch_history) {
             bail!(
@@ -200,7 +203,10 @@ impl WorkerConfig {
             }
         }
         if !MAX_FRAME_RANGE.contains(&self.max_frame_bytes) {
-            bail!("{at}.max_frame_bytes: {} is out of range 65536..=268435456", self.max_frame_bytes);
+            bail!(
+                "{at}.max_frame_bytes: {} is out of range 65536..=268435456",
+                self.max_frame_bytes
+            );
         }
         if self.max_pods.is_some_and(|p| p == 0 || p > 10_000) {
             bail!("{at}.max_pods: must be 1..=10000");

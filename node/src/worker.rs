@@ -128,7 +128,10 @@ async fn join(
     let pin = PinnedCa::new(&token.ca_hash);
     let client = Client::new(
         capstan_transport::pinned_client_crypto(&pin)?,
-        TransportConfig { max_frame: cfg.max_frame_bytes, ..TransportConfig::default() },
+        TransportConfig {
+            max_frame: cfg.max_frame_bytes,
+            ..TransportConfig::default()
+        },
     )?;
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     let conn = capstan_transport::connect_with_backoff(&client, addr, server_name, &mut backoff, |e| {
@@ -187,7 +190,10 @@ pub fn run(cfg: WorkerConfig) -> Result<i32> {
             .ok_or_else(|| anyhow!("credentials missing after join"))?;
         let client = Client::new(
             capstan_transport::client_crypto(&ca, Some(identity))?,
-            TransportConfig { max_frame: cfg.max_frame_bytes, ..TransportConfig::default() },
+            TransportConfig {
+                max_frame: cfg.max_frame_bytes,
+                ..TransportConfig::default()
+            },
         )?;
         let agent_cfg = AgentConfig {
             node_name: cfg.name.clone(),

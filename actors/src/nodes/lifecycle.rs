@@ -3,7 +3,7 @@
 //! (`core::node_status::NodeLiveness`) and fed by the node sessions' heartbeats; after a master
 //! restart every known node starts a fresh grace period.
 
-use crate::store::{now, StoreHandle, WriteOp};
+use crate::store::{now, StoreHandle};
 use actix::prelude::*;
 use capstan_core::kinds::NODES;
 use capstan_core::node_status::{mark_unknown, ready_status, NodeLiveness};
@@ -62,34 +62,17 @@ async fn mark_node_unknown(
     store: &StoreHandle,
     node: &str,
 ) -> Result<(), crate::store::StoreError> {
-    for _ in 0..3 {
-        let Some(mut obj) = store.db.get(NODES, "", node)? else {
-            return Ok(());
-        };
-        if ready_status(&obj) == Some("Unknown") {
-            return Ok(());
-        }
-        let rev = obj
-            .pointer("/metadata/resourceVersion")
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse().ok());
-        mark_unknown(&mut obj, now());
-        match store
-            .write(WriteOp::Update {
-                resource: NODES,
-                object: obj,
-                subresource: Subresource::Status,
-                expected_revision: rev,
-            })
-            .await
-        {
-            Ok(_) => {
-                tracing::warn!(%node, "node stopped reporting: Ready=Unknown");
-                return Ok(());
+    let marked = store
+        .modify(NODES, "", node, Subresource::Status, |obj| {
+            let live = ready_status(obj) != Some("Unknown");
+            if live {
+                mark_unknown(obj, now());
             }
-            Err(crate::store::StoreError::Conflict { .. }) => continue,
-            Err(e) => return Err(e),
-        }
+            live
+        })
+        .await?;
+    if marked.is_some() {
+        tracing::warn!(%node, "node stopped reporting: Ready=Unknown");
     }
     Ok(())
 }

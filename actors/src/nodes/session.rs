@@ -267,26 +267,13 @@ async fn heartbeats(
 }
 
 async fn renew(store: &StoreHandle, node: &str) -> Result<(), StoreError> {
-    for _ in 0..3 {
-        let Some(mut obj) = store.db.get(NODES, "", node)? else {
-            return Ok(());
-        };
-        let rev = revision(&obj);
-        mark_healthy(&mut obj, now());
-        match store
-            .write(WriteOp::Update {
-                resource: NODES,
-                object: obj,
-                subresource: Subresource::Status,
-                expected_revision: rev,
-            })
-            .await
-        {
-            Err(StoreError::Conflict { .. }) => continue,
-            other => return other.map(|_| ()),
-        }
-    }
-    Ok(())
+    store
+        .modify(NODES, "", node, Subresource::Status, |obj| {
+            mark_healthy(obj, now());
+            true
+        })
+        .await
+        .map(|_| ())
 }
 
 /// Writes the pod statuses a worker reports.
@@ -324,31 +311,18 @@ async fn write_pod_status(
     uid: &str,
     status: Value,
 ) -> Result<(), StoreError> {
-    for _ in 0..3 {
-        let Some(mut pod) = store.db.get(PODS, ns, name)? else {
-            return Ok(());
-        };
-        let bound_here = pod.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node);
-        if !bound_here || pod.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid) {
-            // Not this node's pod (or an older incarnation): a worker writes only its own.
-            return Ok(());
-        }
-        let rev = revision(&pod);
-        pod["status"] = status.clone();
-        match store
-            .write(WriteOp::Update {
-                resource: PODS,
-                object: pod,
-                subresource: Subresource::Status,
-                expected_revision: rev,
-            })
-            .await
-        {
-            Err(StoreError::Conflict { .. }) => continue,
-            other => return other.map(|_| ()),
-        }
-    }
-    Ok(())
+    store
+        .modify(PODS, ns, name, Subresource::Status, |pod| {
+            // A worker writes only its own pods' statuses, and not an older incarnation's.
+            let mine = bound_to(pod, node)
+                && pod.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid);
+            if mine {
+                pod["status"] = status.clone();
+            }
+            mine
+        })
+        .await
+        .map(|_| ())
 }
 
 fn bound_to(pod: &Value, node: &str) -> bool {

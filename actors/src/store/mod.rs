@@ -15,6 +15,8 @@ pub use error::StoreError;
 pub use watch::{EventType, WatchEnd, WatchEvent, WatchHub, WatchStream};
 
 use actix::prelude::*;
+use capstan_core::kinds::ResourceKind;
+use capstan_core::write_rules::Subresource;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -70,6 +72,50 @@ impl StoreHandle {
             .send(Write(op))
             .await
             .unwrap_or(Err(StoreError::Unavailable))
+    }
+
+    /// Reads one object, lets `change` edit it (returning false leaves it alone), and writes it
+    /// back conditional on the version read, retrying from a fresh read when another write got
+    /// in between. Returns the stored object, or `None` when it does not exist or `change`
+    /// declined.
+    pub async fn modify(
+        &self,
+        resource: &'static ResourceKind,
+        namespace: &str,
+        name: &str,
+        subresource: Subresource,
+        mut change: impl FnMut(&mut serde_json::Value) -> bool,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        const ATTEMPTS: usize = 5;
+        for _ in 0..ATTEMPTS {
+            let Some(mut obj) = self.db.get(resource, namespace, name)? else {
+                return Ok(None);
+            };
+            let expected_revision = obj
+                .pointer("/metadata/resourceVersion")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|s| s.parse().ok());
+            if !change(&mut obj) {
+                return Ok(None);
+            }
+            match self
+                .write(WriteOp::Update {
+                    resource,
+                    object: obj,
+                    subresource,
+                    expected_revision,
+                })
+                .await
+            {
+                Err(StoreError::Conflict { .. }) => continue,
+                other => return other.map(|r| Some(r.object)),
+            }
+        }
+        Err(StoreError::Conflict {
+            resource: resource.qualified_plural(),
+            name: name.to_string(),
+            reason: format!("still conflicting after {ATTEMPTS} attempts"),
+        })
     }
 
     /// Starts a watch of every change after `after`.
