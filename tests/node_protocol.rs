@@ -1,0 +1,205 @@
+//! The master's side of the node protocol in one process, driven by a hand-made worker
+//! connection: registration, status batches written to `pods/status`, and the rule that a
+//! worker writes only its own pods.
+
+use actix::Actor;
+use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
+use capstan_actors::nodes::lifecycle::NodeLifecycle;
+use capstan_actors::nodes::session::SessionConfig;
+use capstan_actors::protocol::{
+    channel, Hello, HelloAck, PodStatusUpdate, PodStreamMsg, StatusBatch,
+};
+use capstan_actors::store::{Store, WriteOp};
+use capstan_core::kinds::{NODES, PODS};
+use capstan_node::pki::ClusterCa;
+use capstan_transport::{Client, Identity, Server, TransportConfig};
+use rcgen::{KeyPair, PublicKeyData};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct NoJoins;
+impl JoinAuthority for NoJoins {
+    fn secret_matches(&self, _: &str) -> bool {
+        false
+    }
+    fn issue(&self, _: &str, _: &[u8]) -> Result<(String, String), String> {
+        Err("no joins in this test".into())
+    }
+}
+
+fn hello() -> Hello {
+    Hello {
+        cpu_millis: 2000,
+        memory_bytes: 2 << 30,
+        max_pods: 10,
+        labels: vec![],
+        taints: vec![],
+        hostname: "h".into(),
+        internal_ip: "10.1.2.3".into(),
+        kernel_version: "k".into(),
+        os_image: "os".into(),
+        architecture: "amd64".into(),
+        machine_id: "m".into(),
+        worker_version: "t".into(),
+        boot_id: "b".into(),
+        resume_from: 0,
+    }
+}
+
+fn pod(name: &str, node: &str) -> serde_json::Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+           "spec": {"nodeName": node, "containers": [{"name": "c", "image": "x"}]}, "status": {"phase": "Pending"}})
+}
+
+#[actix::test]
+async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::start(&dir.path().join("state.redb"), 1000, 1024).expect("store");
+    let ca = ClusterCa::load_or_create(&dir.path().join("pki")).expect("ca");
+    let ca_der = CertificateDer::from(ca.cert_der.clone());
+    let serving = ca
+        .issue_server(&["127.0.0.1".into()])
+        .expect("serving cert");
+    let identity = Identity {
+        cert_chain: vec![serving.cert_der.clone(), ca_der.clone()],
+        key: serving.key,
+    };
+    let server = Server::bind(
+        "127.0.0.1:0".parse().expect("addr"),
+        capstan_transport::server_crypto(identity, &ca_der).expect("server tls"),
+        TransportConfig::default(),
+    )
+    .expect("bind");
+    let addr = server.local_addr();
+    let lifecycle = NodeLifecycle::new(store.clone(), Duration::from_secs(30)).start();
+    NodeGateway::new(
+        server,
+        store.clone(),
+        lifecycle,
+        Arc::new(NoJoins),
+        SessionConfig {
+            heartbeat_seconds: 1,
+        },
+    )
+    .start();
+
+    let mine = store
+        .write(WriteOp::Create {
+            resource: PODS,
+            object: pod("mine", "n1"),
+        })
+        .await
+        .expect("pod");
+    let theirs = store
+        .write(WriteOp::Create {
+            resource: PODS,
+            object: pod("theirs", "n2"),
+        })
+        .await
+        .expect("pod");
+
+    // The worker "n1": its certificate names it.
+    let key = KeyPair::generate().expect("key");
+    let cert_pem = ca
+        .issue_node_client("n1", &key.subject_public_key_info())
+        .expect("client cert");
+    let id = Identity {
+        cert_chain: vec![CertificateDer::from_pem_slice(cert_pem.as_bytes()).expect("pem")],
+        key: PrivateKeyDer::from_pem_slice(key.serialize_pem().as_bytes()).expect("key pem"),
+    };
+    let client = Client::new(
+        capstan_transport::client_crypto(&ca_der, Some(id)).expect("client tls"),
+        TransportConfig::default(),
+    )
+    .expect("client");
+    let conn = client.connect(addr, "127.0.0.1").await.expect("connect");
+    let ack: HelloAck = conn.request(channel::HELLO, &hello()).await.expect("hello");
+    assert_eq!(
+        ack,
+        HelloAck::Registered {
+            node_name: "n1".into(),
+            heartbeat_seconds: 1
+        }
+    );
+    let node = store
+        .db
+        .get(NODES, "", "n1")
+        .expect("read")
+        .expect("node registered");
+    assert_eq!(node["status"]["addresses"][0]["address"], "10.1.2.3");
+
+    // The pod stream starts with a snapshot holding only n1's pod.
+    let mut pods = conn.accept_stream().await.expect("pod stream");
+    assert_eq!(pods.channel, channel::PODS);
+    match pods
+        .recv::<PodStreamMsg>()
+        .await
+        .expect("frame")
+        .expect("message")
+    {
+        PodStreamMsg::Snapshot { pods, .. } => {
+            let names: Vec<String> = pods
+                .iter()
+                .filter_map(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
+                .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+                .collect();
+            assert_eq!(names, ["mine"]);
+        }
+        other => panic!("expected a snapshot, got {other:?}"),
+    }
+
+    // Statuses: one for its own pod, one for another node's pod, one for a stale uid.
+    let mut status = conn
+        .open_push(channel::STATUS)
+        .await
+        .expect("status stream");
+    let update = |name: &str, uid: &str, phase: &str| PodStatusUpdate {
+        namespace: "default".into(),
+        name: name.into(),
+        uid: uid.into(),
+        status: json!({"phase": phase, "podIP": "10.1.2.4"})
+            .to_string()
+            .into_bytes(),
+    };
+    let uid = |o: &serde_json::Value| o["metadata"]["uid"].as_str().expect("uid").to_string();
+    status
+        .send(&StatusBatch {
+            acked_revision: 0,
+            updates: vec![
+                update("theirs", &uid(&theirs.object), "Running"),
+                update("mine", "stale-uid", "Failed"),
+                update("mine", &uid(&mine.object), "Running"),
+            ],
+        })
+        .await
+        .expect("send");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let p = store
+            .db
+            .get(PODS, "default", "mine")
+            .expect("read")
+            .expect("pod");
+        if p["status"]["phase"] == "Running" {
+            assert_eq!(p["status"]["podIP"], "10.1.2.4");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "status was not written: {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let other = store
+        .db
+        .get(PODS, "default", "theirs")
+        .expect("read")
+        .expect("pod");
+    assert_eq!(
+        other["status"]["phase"], "Pending",
+        "a worker cannot write another node's pod"
+    );
+}
