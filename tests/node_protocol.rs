@@ -101,6 +101,23 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
         .await
         .expect("pod");
 
+    // Without a client certificate a connection may only join: registering is refused.
+    let anonymous = Client::new(
+        capstan_transport::client_crypto(&ca_der, None).expect("client tls"),
+        TransportConfig::default(),
+    )
+    .expect("client");
+    let anon = anonymous.connect(addr, "127.0.0.1").await.expect("connect");
+    let refused: HelloAck = anon
+        .request(channel::HELLO, &hello())
+        .await
+        .expect("answer");
+    assert!(matches!(refused, HelloAck::Refused { .. }), "{refused:?}");
+    assert!(
+        store.db.list(NODES, None).expect("list").0.is_empty(),
+        "nothing registered"
+    );
+
     // The worker "n1": its certificate names it.
     let key = KeyPair::generate().expect("key");
     let cert_pem = ca
