@@ -18,6 +18,7 @@ pub mod fields;
 pub mod kinds;
 pub mod node_status;
 pub mod patch;
+pub mod pod_lifecycle;
 pub mod quantity;
 pub mod selector;
 pub mod table;

@@ -50,6 +50,37 @@ pub struct WorkerConfig {
     /// Largest frame accepted from the master, in bytes.
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
+    /// The IP this node (and, sharing the host network, its pods) is reached at; default: the
+    /// local address used to reach the master.
+    pub address: Option<std::net::IpAddr>,
+    /// First CrashLoopBackOff delay, in milliseconds (Kubernetes: 10 s).
+    #[serde(default = "default_backoff_initial")]
+    pub crash_backoff_initial_ms: u64,
+    /// Longest CrashLoopBackOff delay, in milliseconds (Kubernetes: 300 s).
+    #[serde(default = "default_backoff_max")]
+    pub crash_backoff_max_ms: u64,
+    /// A container that ran this long has its backoff reset, in milliseconds (Kubernetes: 10 min).
+    #[serde(default = "default_backoff_reset")]
+    pub crash_backoff_reset_ms: u64,
+    /// A container log is rotated at this size (one rotated file is kept).
+    #[serde(default = "default_log_max")]
+    pub log_max_bytes: u64,
+}
+
+fn default_backoff_initial() -> u64 {
+    10_000
+}
+
+fn default_backoff_max() -> u64 {
+    300_000
+}
+
+fn default_backoff_reset() -> u64 {
+    600_000
+}
+
+fn default_log_max() -> u64 {
+    10 * 1024 * 1024
 }
 
 /// `[master]`
@@ -207,6 +238,18 @@ impl WorkerConfig {
                 "{at}.max_frame_bytes: {} is out of range 65536..=268435456",
                 self.max_frame_bytes
             );
+        }
+        if self.crash_backoff_initial_ms == 0 || self.crash_backoff_initial_ms > self.crash_backoff_max_ms {
+            bail!("{at}.crash_backoff_initial_ms: must be above 0 and at most crash_backoff_max_ms");
+        }
+        if self.crash_backoff_max_ms > 3_600_000 {
+            bail!("{at}.crash_backoff_max_ms: at most 3600000 (one hour)");
+        }
+        if self.crash_backoff_reset_ms == 0 {
+            bail!("{at}.crash_backoff_reset_ms: must be above 0");
+        }
+        if !(4096..=1024 * 1024 * 1024).contains(&self.log_max_bytes) {
+            bail!("{at}.log_max_bytes: {} is out of range 4096..=1073741824", self.log_max_bytes);
         }
         if self.max_pods.is_some_and(|p| p == 0 || p > 10_000) {
             bail!("{at}.max_pods: must be 1..=10000");
