@@ -239,8 +239,12 @@ impl WorkerConfig {
                 self.max_frame_bytes
             );
         }
-        if self.crash_backoff_initial_ms == 0 || self.crash_backoff_initial_ms > self.crash_backoff_max_ms {
-            bail!("{at}.crash_backoff_initial_ms: must be above 0 and at most crash_backoff_max_ms");
+        if self.crash_backoff_initial_ms == 0
+            || self.crash_backoff_initial_ms > self.crash_backoff_max_ms
+        {
+            bail!(
+                "{at}.crash_backoff_initial_ms: must be above 0 and at most crash_backoff_max_ms"
+            );
         }
         if self.crash_backoff_max_ms > 3_600_000 {
             bail!("{at}.crash_backoff_max_ms: at most 3600000 (one hour)");
@@ -249,7 +253,10 @@ impl WorkerConfig {
             bail!("{at}.crash_backoff_reset_ms: must be above 0");
         }
         if !(4096..=1024 * 1024 * 1024).contains(&self.log_max_bytes) {
-            bail!("{at}.log_max_bytes: {} is out of range 4096..=1073741824", self.log_max_bytes);
+            bail!(
+                "{at}.log_max_bytes: {} is out of range 4096..=1073741824",
+                self.log_max_bytes
+            );
         }
         if self.max_pods.is_some_and(|p| p == 0 || p > 10_000) {
             bail!("{at}.max_pods: must be 1..=10000");

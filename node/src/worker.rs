@@ -12,12 +12,16 @@ use actix::Actor;
 use anyhow::{anyhow, bail, Context, Result};
 use capstan_actors::protocol::{channel, Hello, JoinRequest, JoinResponse, WireTaint};
 use capstan_actors::worker::agent::{AgentConfig, NodeAgent};
+use capstan_actors::worker::pod::PodSettings;
+use capstan_actors::worker::runtime::ProcessRuntime;
+use capstan_core::pod_lifecycle::BackoffPolicy;
 use capstan_transport::{Backoff, Client, Identity, PinnedCa, TransportConfig, TransportError};
 use rcgen::{KeyPair, PublicKeyData};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The worker's credential files.
@@ -118,6 +122,19 @@ fn hello(cfg: &WorkerConfig) -> Result<Hello> {
     })
 }
 
+/// The local IP this machine uses to reach `master` (no packet is sent: a connected UDP
+/// socket only picks a route).
+fn local_ip_towards(master: SocketAddr) -> Option<std::net::IpAddr> {
+    let bind: SocketAddr = if master.is_ipv4() {
+        "0.0.0.0:0".parse().ok()?
+    } else {
+        "[::]:0".parse().ok()?
+    };
+    let s = std::net::UdpSocket::bind(bind).ok()?;
+    s.connect(master).ok()?;
+    Some(s.local_addr().ok()?.ip())
+}
+
 /// First contact: pin the CA by the token's hash, prove the secret, get a certificate.
 async fn join(
     cfg: &WorkerConfig,
@@ -177,7 +194,24 @@ pub fn run(cfg: WorkerConfig) -> Result<i32> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("creating data_dir {}", cfg.data_dir.display()))?;
     let (addr, server_name) = resolve_master(&cfg.master)?;
-    let hello = hello(&cfg)?;
+    let mut hello = hello(&cfg)?;
+    let host_ip = cfg
+        .address
+        .or_else(|| local_ip_towards(addr))
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    hello.internal_ip = host_ip.clone();
+    let settings = PodSettings {
+        node_name: cfg.name.clone(),
+        host_ip,
+        log_root: cfg.data_dir.join("pods"),
+        log_max_bytes: cfg.log_max_bytes,
+        backoff: BackoffPolicy {
+            initial_ms: cfg.crash_backoff_initial_ms,
+            cap_ms: cfg.crash_backoff_max_ms,
+            reset_after_ms: cfg.crash_backoff_reset_ms,
+        },
+    };
     let system = actix::System::new();
     system.block_on(async {
         let creds = Credentials { dir: &cfg.data_dir };
@@ -201,7 +235,7 @@ pub fn run(cfg: WorkerConfig) -> Result<i32> {
             server_name: server_name.clone(),
             hello,
         };
-        NodeAgent::new(agent_cfg, client).start();
+        NodeAgent::new(agent_cfg, client, Arc::new(ProcessRuntime::new()), settings).start();
         let mut shutdown =
             crate::signals::Shutdown::install().context("installing signal handlers")?;
         actix::spawn(async move {

@@ -1,13 +1,20 @@
 //! NodeAgent: the root actor of a worker process.
 
-use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodStreamMsg, StatusBatch};
+use super::pod::{PodActor, PodGone, PodSettings, PodStatusReport, StopPod};
+use super::runtime::Runtime;
+use crate::protocol::{
+    channel, Heartbeat, Hello, HelloAck, PodStatusUpdate, PodStreamMsg, StatusBatch,
+};
 use actix::prelude::*;
 use capstan_transport::{connect_with_backoff, Backoff, Client, Connection, TransportError};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// How often pod status changes are batched to the master.
+const STATUS_FLUSH: Duration = Duration::from_millis(100);
 
 /// How a worker reaches its master.
 #[derive(Debug, Clone)]
@@ -23,12 +30,14 @@ pub struct AgentConfig {
 }
 
 /// A pod the node should run, as far as the agent knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DesiredPod {
     /// The pod's uid.
     pub uid: String,
     /// The revision of the pod's last change.
     pub revision: u64,
+    /// The pod as the master sent it.
+    pub pod: Arc<Value>,
 }
 
 /// The worker's root actor.
@@ -36,15 +45,62 @@ pub struct NodeAgent {
     cfg: AgentConfig,
     client: Arc<Client>,
     desired: DesiredPods,
+    runtime: Arc<dyn Runtime>,
+    settings: Arc<PodSettings>,
+    /// Running pod actors by `namespace/name`, with the uid they run.
+    pods: HashMap<String, (String, Addr<PodActor>)>,
+    /// Status changes not yet sent, the latest per pod.
+    pending: BTreeMap<String, PodStatusUpdate>,
 }
 
 impl NodeAgent {
-    /// An agent that connects with `client` (mutual TLS with the node's certificate).
-    pub fn new(cfg: AgentConfig, client: Client) -> NodeAgent {
+    /// An agent that connects with `client` (mutual TLS with the node's certificate) and runs
+    /// containers with `runtime`.
+    pub fn new(
+        cfg: AgentConfig,
+        client: Client,
+        runtime: Arc<dyn Runtime>,
+        settings: PodSettings,
+    ) -> NodeAgent {
         NodeAgent {
             cfg,
             client: Arc::new(client),
             desired: DesiredPods::default(),
+            runtime,
+            settings: Arc::new(settings),
+            pods: HashMap::new(),
+            pending: BTreeMap::new(),
+        }
+    }
+
+    /// Converges the pod actors to the desired pods: starts new ones, stops removed ones,
+    /// replaces ones whose uid changed, leaves the rest alone.
+    fn reconcile(&mut self, ctx: &mut Context<Self>) {
+        let doomed: Vec<String> = self
+            .pods
+            .iter()
+            .filter(|(key, (uid, _))| self.desired.pods.get(*key).is_none_or(|d| &d.uid != uid))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in doomed {
+            if let Some((_, addr)) = self.pods.remove(&key) {
+                addr.do_send(StopPod);
+            }
+            self.pending.remove(&key);
+        }
+        for (key, d) in &self.desired.pods {
+            if self.pods.contains_key(key) {
+                continue;
+            }
+            let actor = PodActor::new(
+                d.pod.clone(),
+                self.settings.clone(),
+                self.runtime.clone(),
+                ctx.address().recipient(),
+                ctx.address().recipient(),
+            )
+            .start();
+            self.pods.insert(key.clone(), (d.uid.clone(), actor));
         }
     }
 }
@@ -68,8 +124,15 @@ impl DesiredPods {
             PodStreamMsg::Snapshot { revision, pods } => {
                 let mut fresh = BTreeMap::new();
                 for bytes in pods {
-                    if let Some((key, uid)) = identity(&bytes) {
-                        fresh.insert(key, DesiredPod { uid, revision });
+                    if let Some((key, uid, pod)) = identity(&bytes) {
+                        fresh.insert(
+                            key,
+                            DesiredPod {
+                                uid,
+                                revision,
+                                pod: Arc::new(pod),
+                            },
+                        );
                     }
                 }
                 for (key, p) in &fresh {
@@ -92,7 +155,7 @@ impl DesiredPods {
                 deleted,
                 pod,
             } => {
-                if let Some((key, uid)) = identity(&pod) {
+                if let Some((key, uid, pod)) = identity(&pod) {
                     if deleted {
                         if self.pods.remove(&key).is_some() {
                             Self::log("DELETED", &key, revision);
@@ -104,7 +167,14 @@ impl DesiredPods {
                             "ADDED"
                         };
                         Self::log(event, &key, revision);
-                        self.pods.insert(key, DesiredPod { uid, revision });
+                        self.pods.insert(
+                            key,
+                            DesiredPod {
+                                uid,
+                                revision,
+                                pod: Arc::new(pod),
+                            },
+                        );
                     }
                 }
                 self.applied = self.applied.max(revision);
@@ -125,15 +195,16 @@ impl DesiredPods {
     }
 }
 
-fn identity(bytes: &[u8]) -> Option<(String, String)> {
+fn identity(bytes: &[u8]) -> Option<(String, String, Value)> {
     let v: Value = serde_json::from_slice(bytes).ok()?;
-    let ns = v.pointer("/metadata/namespace")?.as_str()?;
-    let name = v.pointer("/metadata/name")?.as_str()?;
+    let ns = v.pointer("/metadata/namespace")?.as_str()?.to_string();
+    let name = v.pointer("/metadata/name")?.as_str()?.to_string();
     let uid = v
         .pointer("/metadata/uid")
         .and_then(Value::as_str)
-        .unwrap_or_default();
-    Some((format!("{ns}/{name}"), uid.to_string()))
+        .unwrap_or_default()
+        .to_string();
+    Some((format!("{ns}/{name}"), uid, v))
 }
 
 /// Apply a pod-stream message; answers the revision now applied.
@@ -145,6 +216,11 @@ struct Apply(PodStreamMsg);
 #[derive(Debug, Message)]
 #[rtype(result = "u64")]
 struct GetResume;
+
+/// Status changes to send, taken out of the agent.
+#[derive(Debug, Message)]
+#[rtype(result = "Vec<PodStatusUpdate>")]
+struct TakeStatuses;
 
 /// The desired pods (for tests and status).
 #[derive(Debug, Message)]
@@ -168,8 +244,55 @@ impl Actor for NodeAgent {
 
 impl Handler<Apply> for NodeAgent {
     type Result = u64;
-    fn handle(&mut self, msg: Apply, _: &mut Self::Context) -> u64 {
-        self.desired.apply(msg.0)
+    fn handle(&mut self, msg: Apply, ctx: &mut Self::Context) -> u64 {
+        let applied = self.desired.apply(msg.0);
+        self.reconcile(ctx);
+        applied
+    }
+}
+
+impl Handler<PodStatusReport> for NodeAgent {
+    type Result = ();
+    fn handle(&mut self, msg: PodStatusReport, _: &mut Self::Context) {
+        // Only the current incarnation of a pod reports.
+        if self
+            .pods
+            .get(&msg.key)
+            .is_some_and(|(uid, _)| *uid == msg.uid)
+        {
+            let (namespace, name) = msg.key.split_once('/').unwrap_or(("default", &msg.key));
+            self.pending.insert(
+                msg.key.clone(),
+                PodStatusUpdate {
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                    uid: msg.uid,
+                    status: msg.status.to_string().into_bytes(),
+                },
+            );
+        }
+    }
+}
+
+impl Handler<PodGone> for NodeAgent {
+    type Result = ();
+    fn handle(&mut self, msg: PodGone, ctx: &mut Self::Context) {
+        if self
+            .pods
+            .get(&msg.key)
+            .is_some_and(|(uid, _)| *uid == msg.uid)
+        {
+            self.pods.remove(&msg.key);
+        }
+        // A pod actor that stopped while still wanted (it should not) is started again.
+        self.reconcile(ctx);
+    }
+}
+
+impl Handler<TakeStatuses> for NodeAgent {
+    type Result = MessageResult<TakeStatuses>;
+    fn handle(&mut self, _: TakeStatuses, _: &mut Self::Context) -> Self::Result {
+        MessageResult(std::mem::take(&mut self.pending).into_values().collect())
     }
 }
 
@@ -306,16 +429,24 @@ async fn session(
         );
     };
     let mut tick = tokio::time::interval(Duration::from_secs(heartbeat_seconds));
+    let mut flush = tokio::time::interval(STATUS_FLUSH);
     let mut seq = 0u64;
+    let mut acked = 0u64;
     loop {
         tokio::select! {
+            _ = flush.tick() => {
+                let updates = agent.send(TakeStatuses).await?;
+                if !updates.is_empty() {
+                    status.send(&StatusBatch { acked_revision: acked, updates }).await?;
+                }
+            }
             _ = tick.tick() => {
                 seq += 1;
                 heartbeats.send(&Heartbeat { seq }).await?;
             }
             msg = pods.recv::<PodStreamMsg>() => match msg? {
                 Some(m) => {
-                    let acked = agent.send(Apply(m)).await?;
+                    acked = agent.send(Apply(m)).await?;
                     status.send(&StatusBatch { acked_revision: acked, updates: Vec::new() }).await?;
                 }
                 None => return Err(SessionError::Lost("the master ended the pod stream".into())),

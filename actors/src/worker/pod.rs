@@ -1,0 +1,580 @@
+//! PodActor: one pod on this node, the supervisor of its containers. It runs init containers
+//! one by one to success, then the app containers; applies the pod's restartPolicy with
+//! CrashLoopBackOff backoff when a container exits; computes the pod's status exactly as
+//! Kubernetes reports it (`core::pod_lifecycle`) and sends every change to the NodeAgent.
+
+use super::container::{ContainerActor, StopContainer};
+use super::runtime::{ContainerSpec, Runtime};
+use actix::prelude::*;
+use capstan_core::pod_lifecycle::{
+    pod_status_json, BackoffPolicy, ContainerEvent, ContainerStatus, CrashLoop, PodStatusInput,
+    RestartPolicy,
+};
+use capstan_core::time::Timestamp;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What every PodActor of a node shares.
+#[derive(Debug, Clone)]
+pub struct PodSettings {
+    /// This node's name.
+    pub node_name: String,
+    /// This node's IP (pods share the host network for now, so it is also the pod IP).
+    pub host_ip: String,
+    /// Where container logs go: `<log_root>/<namespace>_<name>_<uid>/<container>.log`.
+    pub log_root: PathBuf,
+    /// Rotate a container log at this size.
+    pub log_max_bytes: u64,
+    /// CrashLoopBackOff timing.
+    pub backoff: BackoffPolicy,
+}
+
+/// The pod's status changed; for the NodeAgent to batch to the master.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct PodStatusReport {
+    /// `namespace/name`
+    pub key: String,
+    /// The pod's uid.
+    pub uid: String,
+    /// The new `status`.
+    pub status: Value,
+}
+
+/// The pod actor stopped (all its containers are gone).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct PodGone {
+    /// `namespace/name`
+    pub key: String,
+    /// The pod's uid.
+    pub uid: String,
+}
+
+/// Stop every container (the pod was deleted or moved away).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct StopPod;
+
+/// A container run started.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct ContainerStarted {
+    /// Container name.
+    pub name: String,
+    /// Whether it is an init container.
+    pub init: bool,
+    /// Which run.
+    pub run: u64,
+    /// When.
+    pub at: Timestamp,
+    /// Runtime id.
+    pub container_id: String,
+}
+
+/// A container run ended.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct ContainerExited {
+    /// Container name.
+    pub name: String,
+    /// Whether it is an init container.
+    pub init: bool,
+    /// Which run.
+    pub run: u64,
+    /// How it ended (None when it never started or the wait was lost).
+    pub exit: Option<super::runtime::Exit>,
+    /// Why it could not start, if it could not.
+    pub launch_error: Option<String>,
+}
+
+struct Running {
+    run: u64,
+    addr: Addr<ContainerActor>,
+    since: Instant,
+}
+
+/// One pod.
+pub struct PodActor {
+    key: String,
+    uid: String,
+    pod: Arc<Value>,
+    settings: Arc<PodSettings>,
+    runtime: Arc<dyn Runtime>,
+    report_to: Recipient<PodStatusReport>,
+    gone_to: Recipient<PodGone>,
+    restart_policy: RestartPolicy,
+    init_specs: Vec<Value>,
+    app_specs: Vec<Value>,
+    init_status: Vec<ContainerStatus>,
+    app_status: Vec<ContainerStatus>,
+    /// Index of the init container running or next to run; `init_specs.len()` once all are done.
+    next_init: usize,
+    running: HashMap<String, Running>,
+    crash: HashMap<String, CrashLoop>,
+    next_run: u64,
+    start_time: Option<Timestamp>,
+    last_status: Option<Value>,
+    stopping: bool,
+    failed_init: bool,
+}
+
+fn list(pod: &Value, path: &str) -> Vec<Value> {
+    pod.pointer(path)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn now() -> Timestamp {
+    crate::store::now()
+}
+
+impl PodActor {
+    /// A pod actor for `pod` (the pod JSON as streamed by the master).
+    pub fn new(
+        pod: Arc<Value>,
+        settings: Arc<PodSettings>,
+        runtime: Arc<dyn Runtime>,
+        report_to: Recipient<PodStatusReport>,
+        gone_to: Recipient<PodGone>,
+    ) -> PodActor {
+        let ns = pod
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
+        let name = pod
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let uid = pod
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let init_specs = list(&pod, "/spec/initContainers");
+        let app_specs = list(&pod, "/spec/containers");
+        let status_of = |c: &Value| {
+            ContainerStatus::new(
+                c.get("name").and_then(Value::as_str).unwrap_or_default(),
+                c.get("image").and_then(Value::as_str).unwrap_or_default(),
+            )
+        };
+        PodActor {
+            key: format!("{ns}/{name}"),
+            uid,
+            restart_policy: RestartPolicy::parse(
+                pod.pointer("/spec/restartPolicy")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+            ),
+            init_status: init_specs.iter().map(status_of).collect(),
+            app_status: app_specs.iter().map(status_of).collect(),
+            init_specs,
+            app_specs,
+            pod,
+            settings,
+            runtime,
+            report_to,
+            gone_to,
+            next_init: 0,
+            running: HashMap::new(),
+            crash: HashMap::new(),
+            next_run: 0,
+            start_time: None,
+            last_status: None,
+            stopping: false,
+            failed_init: false,
+        }
+    }
+
+    fn grace(&self) -> Duration {
+        let secs = self
+            .pod
+            .pointer("/spec/terminationGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(30);
+        Duration::from_secs(secs.clamp(0, 3600) as u64)
+    }
+
+    fn status_mut(&mut self, name: &str, init: bool) -> Option<&mut ContainerStatus> {
+        let list = if init {
+            &mut self.init_status
+        } else {
+            &mut self.app_status
+        };
+        list.iter_mut().find(|c| c.name() == name)
+    }
+
+    fn spec_of(&self, name: &str, init: bool) -> Option<&Value> {
+        let list = if init {
+            &self.init_specs
+        } else {
+            &self.app_specs
+        };
+        list.iter()
+            .find(|c| c.get("name").and_then(Value::as_str) == Some(name))
+    }
+
+    /// The container's env, with the downward-API fields the process runtime supports.
+    fn env(&self, c: &Value) -> Result<Vec<(String, String)>, String> {
+        let mut out = Vec::new();
+        for e in c
+            .get("env")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+        {
+            let name = e
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if let Some(v) = e.get("value").and_then(Value::as_str) {
+                out.push((name, v.to_string()));
+                continue;
+            }
+            let field = e
+                .pointer("/valueFrom/fieldRef/fieldPath")
+                .and_then(Value::as_str);
+            let value = match field {
+                Some("metadata.name") => self
+                    .pod
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                Some("metadata.namespace") => self
+                    .pod
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                Some("metadata.uid") => Some(self.uid.clone()),
+                Some("spec.nodeName") => Some(self.settings.node_name.clone()),
+                Some("spec.serviceAccountName") => self
+                    .pod
+                    .pointer("/spec/serviceAccountName")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                Some("status.podIP") | Some("status.hostIP") => Some(self.settings.host_ip.clone()),
+                Some(other) => {
+                    return Err(format!(
+                        "env {name}: fieldRef {other} is not supported by the process runtime"
+                    ))
+                }
+                None if e.get("valueFrom").is_some() => {
+                    return Err(format!(
+                        "env {name}: only fieldRef values are supported by the process runtime"
+                    ))
+                }
+                None => Some(String::new()),
+            };
+            out.push((name, value.unwrap_or_default()));
+        }
+        Ok(out)
+    }
+
+    fn container_spec(&self, c: &Value) -> Result<ContainerSpec, String> {
+        let name = c
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let strings = |k: &str| -> Vec<String> {
+            c.get(k)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let command = strings("command");
+        if command.is_empty() {
+            return Err(format!(
+                "container {name} has no command: the process runtime runs `command` + `args` and does not run images (image {:?} is recorded only)",
+                c.get("image").and_then(Value::as_str).unwrap_or_default()
+            ));
+        }
+        let ns = self
+            .pod
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
+        let pod_name = self
+            .pod
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let dir = self
+            .settings
+            .log_root
+            .join(format!("{ns}_{pod_name}_{}", self.uid));
+        Ok(ContainerSpec {
+            pod_key: self.key.clone(),
+            pod_uid: self.uid.clone(),
+            name: name.clone(),
+            command,
+            args: strings("args"),
+            env: self.env(c)?,
+            working_dir: c
+                .get("workingDir")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+            log_path: dir.join(format!("{name}.log")),
+            log_max_bytes: self.settings.log_max_bytes,
+        })
+    }
+
+    fn launch(&mut self, name: &str, init: bool, ctx: &mut Context<Self>) {
+        if self.stopping {
+            return;
+        }
+        let Some(c) = self.spec_of(name, init).cloned() else {
+            return;
+        };
+        match self.container_spec(&c) {
+            Err(message) => {
+                if let Some(s) = self.status_mut(name, init) {
+                    s.handle(ContainerEvent::ConfigError { message });
+                }
+            }
+            Ok(spec) => {
+                self.next_run += 1;
+                let run = self.next_run;
+                let addr =
+                    ContainerActor::new(spec, self.runtime.clone(), ctx.address(), run, init)
+                        .start();
+                self.running.insert(
+                    name.to_string(),
+                    Running {
+                        run,
+                        addr,
+                        since: Instant::now(),
+                    },
+                );
+            }
+        }
+        self.report();
+    }
+
+    fn start_app_containers(&mut self, ctx: &mut Context<Self>) {
+        let names: Vec<String> = self
+            .app_specs
+            .iter()
+            .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        for n in names {
+            self.launch(&n, false, ctx);
+        }
+    }
+
+    fn report(&mut self) {
+        if self.stopping {
+            return;
+        }
+        let input = PodStatusInput {
+            restart_policy: self.restart_policy,
+            init: &self.init_status,
+            init_total: self.init_specs.len(),
+            containers: &self.app_status,
+            host_ip: &self.settings.host_ip,
+            pod_ip: &self.settings.host_ip,
+            start_time: self.start_time,
+            now: now(),
+            previous_conditions: self.last_status.as_ref().and_then(|s| s.get("conditions")),
+            deleting: false,
+        };
+        let status = pod_status_json(&input);
+        if self.last_status.as_ref() != Some(&status) {
+            self.last_status = Some(status.clone());
+            self.report_to.do_send(PodStatusReport {
+                key: self.key.clone(),
+                uid: self.uid.clone(),
+                status,
+            });
+        }
+    }
+}
+
+impl Actor for PodActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        tracing::info!(pod = %self.key, uid = %self.uid, "pod actor started");
+        self.start_time = Some(now());
+        if let Some(first) = self
+            .init_specs
+            .first()
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        {
+            self.launch(&first, true, ctx);
+        } else {
+            self.start_app_containers(ctx);
+        }
+        self.report();
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        tracing::info!(pod = %self.key, "pod actor stopped");
+        self.gone_to.do_send(PodGone {
+            key: self.key.clone(),
+            uid: self.uid.clone(),
+        });
+    }
+}
+
+impl Handler<ContainerStarted> for PodActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ContainerStarted, _: &mut Self::Context) {
+        if self.running.get(&msg.name).map(|r| r.run) != Some(msg.run) {
+            return;
+        }
+        let init = msg.init;
+        if let Some(s) = self.status_mut(&msg.name, init) {
+            s.handle(ContainerEvent::Started {
+                at: msg.at,
+                container_id: msg.container_id,
+            });
+            if !init {
+                // Without probes a running container is started and ready (probes come next).
+                s.handle(ContainerEvent::StartupDone);
+                s.handle(ContainerEvent::Ready(true));
+            }
+        }
+        self.report();
+    }
+}
+
+impl Handler<ContainerExited> for PodActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ContainerExited, ctx: &mut Self::Context) {
+        let Some(running) = self.running.get(&msg.name) else {
+            return;
+        };
+        if running.run != msg.run {
+            return;
+        }
+        let ran_for_ms = running.since.elapsed().as_millis() as u64;
+        self.running.remove(&msg.name);
+        let (code, event) = match (&msg.exit, &msg.launch_error) {
+            (Some(e), _) => (
+                e.exit_code,
+                ContainerEvent::Exited {
+                    at: e.finished_at,
+                    exit_code: e.exit_code,
+                    signal: e.signal,
+                    oom_killed: e.oom_killed,
+                    message: None,
+                },
+            ),
+            (None, Some(err)) => (
+                128,
+                ContainerEvent::Exited {
+                    at: now(),
+                    exit_code: 128,
+                    signal: None,
+                    oom_killed: false,
+                    message: Some(err.clone()),
+                },
+            ),
+            (None, None) => (
+                137,
+                ContainerEvent::Exited {
+                    at: now(),
+                    exit_code: 137,
+                    signal: Some(9),
+                    oom_killed: false,
+                    message: Some("lost track of the process".into()),
+                },
+            ),
+        };
+        if let Some(s) = self.status_mut(&msg.name, msg.init) {
+            s.handle(event);
+        }
+        if self.stopping {
+            if self.running.is_empty() {
+                ctx.stop();
+            }
+            return;
+        }
+        let name = msg.name.clone();
+        if msg.init {
+            if code == 0 {
+                self.next_init += 1;
+                match self
+                    .init_specs
+                    .get(self.next_init)
+                    .and_then(|c| c.get("name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                {
+                    Some(next) => self.launch(&next, true, ctx),
+                    None => self.start_app_containers(ctx),
+                }
+            } else if self.restart_policy == RestartPolicy::Never {
+                self.failed_init = true;
+            } else {
+                self.schedule_restart(name, true, ran_for_ms, ctx);
+            }
+        } else if self.restart_policy.restarts_after(code) {
+            self.schedule_restart(name, false, ran_for_ms, ctx);
+        }
+        self.report();
+    }
+}
+
+impl PodActor {
+    fn schedule_restart(
+        &mut self,
+        name: String,
+        init: bool,
+        ran_for_ms: u64,
+        ctx: &mut Context<Self>,
+    ) {
+        let policy = self.settings.backoff;
+        let delay = self
+            .crash
+            .entry(name.clone())
+            .or_default()
+            .next_delay(ran_for_ms, &policy);
+        let key = self.key.clone();
+        if let Some(s) = self.status_mut(&name, init) {
+            s.handle(ContainerEvent::BackingOff {
+                delay_ms: delay,
+                pod: key,
+            });
+        }
+        tracing::info!(pod = %self.key, container = %name, delay_ms = delay, "container exited; restarting after backoff");
+        ctx.run_later(Duration::from_millis(delay), move |act, ctx| {
+            act.launch(&name, init, ctx)
+        });
+    }
+}
+
+impl Handler<StopPod> for PodActor {
+    type Result = ();
+
+    fn handle(&mut self, _: StopPod, ctx: &mut Self::Context) {
+        if self.stopping {
+            return;
+        }
+        self.stopping = true;
+        if self.running.is_empty() {
+            ctx.stop();
+            return;
+        }
+        let grace = self.grace();
+        for r in self.running.values() {
+            r.addr.do_send(StopContainer { grace });
+        }
+    }
+}

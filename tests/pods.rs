@@ -1,0 +1,237 @@
+//! Pods running for real on a worker: processes, status as Kubernetes reports it, restart
+//! policies with CrashLoopBackOff, deletion without leftovers.
+
+mod support;
+
+use capstan_node::client::Client;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+use support::{eventually, free_ports, tempdir, Master, Proc};
+
+const PODS: &str = "/api/v1/namespaces/default/pods";
+
+/// A master and one worker "w1" with fast CrashLoopBackOff timing.
+fn cluster(dir: &Path) -> (Master, Proc) {
+    let (api, quic) = free_ports();
+    let text = format!(
+        "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\n\n\
+         [[worker]]\nname = \"w1\"\nmaster = \"127.0.0.1:{quic}\"\ntoken_file = {:?}\ndata_dir = {:?}\n\
+         crash_backoff_initial_ms = 200\ncrash_backoff_max_ms = 1600\ncrash_backoff_reset_ms = 60000\n",
+        dir.join("master"),
+        dir.join("master/node-token"),
+        dir.join("w1")
+    );
+    let config = dir.join("cluster.toml");
+    std::fs::write(&config, text).expect("config");
+    let master = Master::start_with_config(&dir.join("master"), &config);
+    let worker = Proc::spawn(
+        &[
+            "worker",
+            "--config",
+            config.to_str().expect("utf8"),
+            "--name",
+            "w1",
+        ],
+        "info",
+        dir,
+    );
+    let c = master.client.clone();
+    eventually(Duration::from_secs(60), "w1 Ready", || {
+        let n = c.get("/api/v1/nodes/w1").ok()?.json().ok()?;
+        (capstan_core::node_status::ready_status(&n) == Some("True")).then_some(())
+    });
+    (master, worker)
+}
+
+fn create(c: &Client, name: &str, command: &[&str], restart: &str) -> Value {
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+                     "spec": {"nodeName": "w1", "restartPolicy": restart, "terminationGracePeriodSeconds": 2,
+                              "containers": [{"name": "main", "image": "busybox", "command": command,
+                                              "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]}]}});
+    let r = c
+        .send_json("POST", PODS, "application/json", &pod)
+        .expect("post");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.json().expect("json")
+}
+
+fn get(c: &Client, name: &str) -> Value {
+    c.get(&format!("{PODS}/{name}"))
+        .expect("get")
+        .json()
+        .expect("json")
+}
+
+fn phase(p: &Value) -> &str {
+    p["status"]["phase"].as_str().unwrap_or_default()
+}
+
+fn pid_of(p: &Value) -> Option<u32> {
+    // containerID is capstan://<uid>-<container>-<pid>
+    p["status"]["containerStatuses"][0]["containerID"]
+        .as_str()?
+        .rsplit('-')
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_pod_runs_and_reports_like_kubernetes() {
+    let dir = tempdir();
+    let (m, _w) = cluster(dir.path());
+    let c = &m.client;
+    create(
+        c,
+        "hello",
+        &["sh", "-c", "echo hello from $POD_NAME; sleep 3600"],
+        "Always",
+    );
+    let p = eventually(Duration::from_secs(60), "hello Running and Ready", || {
+        let p = get(c, "hello");
+        (phase(&p) == "Running" && p["status"]["containerStatuses"][0]["ready"] == true)
+            .then_some(p)
+    });
+    let s = &p["status"];
+    assert_eq!(s["podIP"], s["hostIP"], "pods share the host network");
+    assert!(s["podIP"].as_str().is_some_and(|ip| !ip.is_empty()));
+    assert!(s["startTime"].is_string());
+    assert!(s["containerStatuses"][0]["state"]["running"]["startedAt"].is_string());
+    assert_eq!(s["containerStatuses"][0]["restartCount"], 0);
+    let ready = s["conditions"]
+        .as_array()
+        .expect("conditions")
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .cloned()
+        .expect("Ready condition");
+    assert_eq!(ready["status"], "True");
+    // The process writes to its log under the worker's data_dir.
+    let log = eventually(Duration::from_secs(30), "log line", || {
+        let dir = std::fs::read_dir(dir.path().join("w1/pods"))
+            .ok()?
+            .flatten()
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("default_hello_")
+            })?;
+        let text = std::fs::read_to_string(dir.path().join("main.log")).ok()?;
+        text.contains("hello from hello").then_some(text)
+    });
+    assert!(
+        log.contains(" stdout F hello from hello"),
+        "CRI log format: {log}"
+    );
+
+    // Deleting the pod stops its process group: nothing is left behind.
+    let pid = pid_of(&p).expect("pid in containerID");
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    let r = c
+        .send_json(
+            "DELETE",
+            &format!("{PODS}/hello"),
+            "application/json",
+            &json!({}),
+        )
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    eventually(Duration::from_secs(30), "process gone", || {
+        (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    });
+}
+
+#[test]
+fn crashing_containers_back_off_longer_each_time() {
+    let dir = tempdir();
+    let (m, _w) = cluster(dir.path());
+    let c = &m.client;
+    create(c, "crasher", &["sh", "-c", "exit 3"], "Always");
+    let mut seen_backoff = false;
+    let mut restarts_at: Vec<(i64, std::time::Instant)> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while restarts_at.last().map_or(0, |r| r.0) < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "restartCount stayed below 4: {:?}",
+            get(c, "crasher")["status"]
+        );
+        let p = get(c, "crasher");
+        let cs = &p["status"]["containerStatuses"][0];
+        if cs["state"]["waiting"]["reason"] == "CrashLoopBackOff" {
+            seen_backoff = true;
+            assert_eq!(cs["lastState"]["terminated"]["exitCode"], 3);
+        }
+        let n = cs["restartCount"].as_i64().unwrap_or(0);
+        if restarts_at.last().map_or(0, |r| r.0) < n {
+            restarts_at.push((n, std::time::Instant::now()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(seen_backoff, "CrashLoopBackOff was reported");
+    assert_eq!(
+        phase(&get(c, "crasher")),
+        "Running",
+        "restartPolicy Always keeps the pod Running"
+    );
+    // Delays double (200, 400, 800 ms…): the gaps between restarts grow.
+    let gaps: Vec<u128> = restarts_at
+        .windows(2)
+        .map(|w| (w[1].1 - w[0].1).as_millis())
+        .collect();
+    assert!(
+        gaps.len() >= 2 && gaps[gaps.len() - 1] > gaps[0],
+        "gaps between restarts grow: {gaps:?}"
+    );
+}
+
+#[test]
+fn restart_policies_end_in_succeeded_or_failed() {
+    let dir = tempdir();
+    let (m, _w) = cluster(dir.path());
+    let c = &m.client;
+    create(c, "done", &["sh", "-c", "exit 0"], "OnFailure");
+    create(c, "broken", &["sh", "-c", "exit 1"], "Never");
+    let mut nocmd = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "nocmd"},
+                           "spec": {"nodeName": "w1", "containers": [{"name": "main", "image": "nginx"}]}});
+    nocmd["spec"]["restartPolicy"] = json!("Always");
+    assert_eq!(
+        c.send_json("POST", PODS, "application/json", &nocmd)
+            .expect("post")
+            .status,
+        201
+    );
+    eventually(Duration::from_secs(60), "done Succeeded", || {
+        (phase(&get(c, "done")) == "Succeeded").then_some(())
+    });
+    let broken = eventually(Duration::from_secs(60), "broken Failed", || {
+        let p = get(c, "broken");
+        (phase(&p) == "Failed").then_some(p)
+    });
+    let t = &broken["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(
+        (t["exitCode"].as_i64(), t["reason"].as_str()),
+        (Some(1), Some("Error"))
+    );
+    let done = get(c, "done");
+    assert_eq!(
+        done["status"]["containerStatuses"][0]["state"]["terminated"]["reason"],
+        "Completed"
+    );
+    assert_eq!(done["status"]["containerStatuses"][0]["restartCount"], 0);
+    let p = eventually(Duration::from_secs(60), "nocmd config error", || {
+        let p = get(c, "nocmd");
+        (p["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]
+            == "CreateContainerConfigError")
+            .then_some(p)
+    });
+    let msg = p["status"]["containerStatuses"][0]["state"]["waiting"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        msg.contains("command"),
+        "the message says the process runtime needs a command: {msg}"
+    );
+    assert_eq!(phase(&p), "Pending");
+}
