@@ -45,6 +45,7 @@ fn apply_get_describe_delete() {
             "deployment.apps/web created",
             "namespace/staging created",
             "pod/hello created",
+            "pod/hello-worker-1 created",
             "service/web created"
         ]
     );

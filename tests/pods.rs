@@ -80,7 +80,7 @@ fn pid_of(p: &Value) -> Option<u32> {
 #[test]
 fn a_pod_runs_and_reports_like_kubernetes() {
     let dir = tempdir();
-    let (m, _w) = cluster(dir.path());
+    let (m, mut w) = cluster(dir.path());
     let c = &m.client;
     create(
         c,

@@ -1,9 +1,12 @@
 //! capstan-actors: the actix actors of Capstan, each a thin shell that feeds events into
 //! `capstan-core` and performs the I/O that core asks for.
 //!
-//! Today: the [`store::Store`] actor (the only writer of the redb database, with group commit),
-//! the [`store::WatchHub`] fan-out of committed changes, and the read side ([`store::Db`]).
-//! Later steps add the scheduler, controllers and node sessions here.
+//! Master side: the [`store::Store`] actor (the only writer of the redb database, with group
+//! commit), the [`store::WatchHub`] fan-out of committed changes and the read side
+//! ([`store::Db`]); the node gateway, one session per connected worker and the node lifecycle
+//! ([`nodes`]). Worker side: the [`worker::agent::NodeAgent`] and its pod and container actors,
+//! and the container [`worker::runtime`]. [`protocol`] is what master and workers say to each
+//! other. Later steps add the scheduler and the controllers here.
 //!
 //! It does not parse HTTP, speak QUIC or read config files: that is `capstan-node`'s job.
 #![forbid(unsafe_code)]

@@ -95,7 +95,8 @@ async fn stop_all(procs: &mut [Proc]) {
     }
     for p in procs.iter_mut().rev() {
         if let Some(mut c) = p.child.take() {
-            if tokio::time::timeout(Duration::from_secs(10), c.wait())
+            // Workers stop their pods first, each within its grace period.
+            if tokio::time::timeout(Duration::from_secs(75), c.wait())
                 .await
                 .is_err()
             {

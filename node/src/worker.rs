@@ -11,7 +11,7 @@ use crate::pki::write_private;
 use actix::Actor;
 use anyhow::{anyhow, bail, Context, Result};
 use capstan_actors::protocol::{channel, Hello, JoinRequest, JoinResponse, WireTaint};
-use capstan_actors::worker::agent::{AgentConfig, NodeAgent};
+use capstan_actors::worker::agent::{AgentConfig, NodeAgent, StopAllPods};
 use capstan_actors::worker::pod::PodSettings;
 use capstan_actors::worker::runtime::ProcessRuntime;
 use capstan_core::pod_lifecycle::BackoffPolicy;
@@ -23,6 +23,9 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The longest a stopping worker waits for its pods to stop.
+const STOP_PODS_WITHIN: u64 = 60;
 
 /// The worker's credential files.
 struct Credentials<'a> {
@@ -235,12 +238,22 @@ pub fn run(cfg: WorkerConfig) -> Result<i32> {
             server_name: server_name.clone(),
             hello,
         };
-        NodeAgent::new(agent_cfg, client, Arc::new(ProcessRuntime::new()), settings).start();
+        let agent =
+            NodeAgent::new(agent_cfg, client, Arc::new(ProcessRuntime::new()), settings).start();
         let mut shutdown =
             crate::signals::Shutdown::install().context("installing signal handlers")?;
         actix::spawn(async move {
             shutdown.recv().await;
-            tracing::info!("worker stopping");
+            tracing::info!("worker stopping: stopping its pods");
+            // Pods stop gracefully (their terminationGracePeriodSeconds), then the worker exits:
+            // no process is left behind without a supervisor.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(STOP_PODS_WITHIN);
+            while let Ok(left) = agent.send(StopAllPods).await {
+                if left == 0 || tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             actix::System::current().stop();
         });
         Ok::<(), anyhow::Error>(())

@@ -51,6 +51,8 @@ pub struct NodeAgent {
     pods: HashMap<String, (String, Addr<PodActor>)>,
     /// Status changes not yet sent, the latest per pod.
     pending: BTreeMap<String, PodStatusUpdate>,
+    /// Set when the worker is stopping: no pod is started again.
+    shutting_down: bool,
 }
 
 impl NodeAgent {
@@ -70,12 +72,16 @@ impl NodeAgent {
             settings: Arc::new(settings),
             pods: HashMap::new(),
             pending: BTreeMap::new(),
+            shutting_down: false,
         }
     }
 
     /// Converges the pod actors to the desired pods: starts new ones, stops removed ones,
     /// replaces ones whose uid changed, leaves the rest alone.
     fn reconcile(&mut self, ctx: &mut Context<Self>) {
+        if self.shutting_down {
+            return;
+        }
         let doomed: Vec<String> = self
             .pods
             .iter()
@@ -217,6 +223,12 @@ struct Apply(PodStreamMsg);
 #[rtype(result = "u64")]
 struct GetResume;
 
+/// The worker is stopping: stop every pod (gracefully) and start none. Answers how many pod
+/// actors are still running; ask again until it is 0.
+#[derive(Debug, Message)]
+#[rtype(result = "usize")]
+pub struct StopAllPods;
+
 /// Status changes to send, taken out of the agent.
 #[derive(Debug, Message)]
 #[rtype(result = "Vec<PodStatusUpdate>")]
@@ -286,6 +298,19 @@ impl Handler<PodGone> for NodeAgent {
         }
         // A pod actor that stopped while still wanted (it should not) is started again.
         self.reconcile(ctx);
+    }
+}
+
+impl Handler<StopAllPods> for NodeAgent {
+    type Result = usize;
+    fn handle(&mut self, _: StopAllPods, _: &mut Self::Context) -> usize {
+        if !self.shutting_down {
+            self.shutting_down = true;
+            for (_, addr) in self.pods.values() {
+                addr.do_send(StopPod);
+            }
+        }
+        self.pods.len()
     }
 }
 
