@@ -140,6 +140,23 @@ fn a_pod_runs_and_reports_like_kubernetes() {
     eventually(Duration::from_secs(30), "process gone", || {
         (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
     });
+
+    // A worker stopped with SIGTERM stops its pods first: no process is left without a supervisor.
+    create(c, "stays", &["sleep", "3600"], "Always");
+    let p = eventually(Duration::from_secs(60), "stays Running", || {
+        let p = get(c, "stays");
+        (phase(&p) == "Running").then(|| pid_of(&p)).flatten()
+    });
+    assert!(Path::new(&format!("/proc/{p}")).exists());
+    w.terminate();
+    let status = w
+        .wait_exit(Duration::from_secs(60))
+        .expect("worker exits on SIGTERM");
+    assert!(status.success(), "worker exit status {status:?}");
+    assert!(
+        !Path::new(&format!("/proc/{p}")).exists(),
+        "the pod's process {p} was stopped with the worker"
+    );
 }
 
 #[test]
