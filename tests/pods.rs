@@ -125,6 +125,59 @@ fn a_pod_runs_and_reports_like_kubernetes() {
         "CRI log format: {log}"
     );
 
+    // The same log through the API (the master asks the worker), `capstan logs` and kubectl.
+    let r = c
+        .request(
+            "GET",
+            &format!("{PODS}/hello/log?tailLines=5"),
+            None,
+            "text/plain",
+        )
+        .expect("log");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(String::from_utf8_lossy(&r.body), "hello from hello\n");
+    let r = c
+        .request(
+            "GET",
+            &format!("{PODS}/hello/log?container=nope"),
+            None,
+            "text/plain",
+        )
+        .expect("log");
+    assert_eq!(r.status, 400);
+    let out = std::process::Command::new(support::capstan_bin())
+        .args([
+            "--kubeconfig",
+            m.kubeconfig.to_str().expect("utf8"),
+            "logs",
+            "hello",
+            "--timestamps",
+        ])
+        .output()
+        .expect("capstan logs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success()
+            && text.trim_end().ends_with("hello from hello")
+            && text.starts_with("20"),
+        "capstan logs: {text}"
+    );
+    if Path::new("/usr/bin/kubectl").exists() {
+        let home = tempdir();
+        let out = std::process::Command::new("/usr/bin/kubectl")
+            .args(["logs", "hello"])
+            .env("KUBECONFIG", &m.kubeconfig)
+            .env("HOME", home.path())
+            .output()
+            .expect("kubectl logs");
+        assert!(
+            out.status.success(),
+            "kubectl logs: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from hello\n");
+    }
+
     // Deleting the pod stops its process group: nothing is left behind.
     let pid = pid_of(&p).expect("pid in containerID");
     assert!(Path::new(&format!("/proc/{pid}")).exists());

@@ -11,6 +11,7 @@
 //!   worker's last revision, then live changes of the pods bound to the node.
 //! - `STATUS` (push, worker → master): [`StatusBatch`] — acknowledged pod revisions and pod
 //!   status updates, batched.
+//! - `LOGS` (request, master → worker): [`LogRequest`] → [`LogResponse`].
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +27,8 @@ pub mod channel {
     pub const PODS: u16 = 4;
     /// Pod acks and statuses, worker → master.
     pub const STATUS: u16 = 5;
+    /// A container's log, master → worker request.
+    pub const LOGS: u16 = 6;
 }
 
 /// Ask for a client certificate.
@@ -170,6 +173,34 @@ pub struct StatusBatch {
     pub acked_revision: u64,
     /// Status updates.
     pub updates: Vec<PodStatusUpdate>,
+}
+
+/// Read a container's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRequest {
+    /// Pod namespace.
+    pub namespace: String,
+    /// Pod name.
+    pub name: String,
+    /// Container name.
+    pub container: String,
+    /// Only the last N lines (0: all).
+    pub tail_lines: u64,
+    /// The previous run's log.
+    pub previous: bool,
+    /// Keep the timestamp of each line.
+    pub timestamps: bool,
+    /// At most this many bytes.
+    pub limit_bytes: u64,
+}
+
+/// The answer to a [`LogRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogResponse {
+    /// The log text.
+    Data(Vec<u8>),
+    /// No such pod or container on this node, or no log (yet).
+    NotFound(String),
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         let node_addr = node_server.local_addr();
         let lifecycle = NodeLifecycle::new(store.clone(), Duration::from_secs(cfg.node_grace_seconds)).start();
         let authority = Arc::new(MasterAuthority { token: node_token, ca: ca.clone() });
-        let _gateway = NodeGateway::new(
+        let gateway = NodeGateway::new(
             node_server,
             store.clone(),
             lifecycle,
@@ -141,11 +141,7 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
             SessionConfig { heartbeat_seconds: cfg.heartbeat_seconds },
         )
         .start();
-        let state = web::Data::new(ApiState {
-            store,
-            token,
-            server_address,
-        });
+        let state = web::Data::new(ApiState { store, token, server_address, gateway });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

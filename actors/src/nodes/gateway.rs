@@ -28,7 +28,7 @@ pub struct NodeGateway {
     lifecycle: Addr<NodeLifecycle>,
     authority: Arc<dyn JoinAuthority>,
     cfg: SessionConfig,
-    sessions: HashMap<String, (u64, Addr<NodeSession>)>,
+    sessions: HashMap<String, (u64, Addr<NodeSession>, Connection)>,
     next_id: u64,
 }
 
@@ -80,26 +80,39 @@ impl StreamHandler<Accepted> for NodeGateway {
             Some(node) => {
                 self.next_id += 1;
                 let id = self.next_id;
-                if let Some((_, old)) = self.sessions.remove(&node) {
+                if let Some((_, old, _)) = self.sessions.remove(&node) {
                     old.do_send(Replace);
                 }
                 let session = NodeSession::new(
                     node.clone(),
                     id,
-                    conn,
+                    conn.clone(),
                     self.store.clone(),
                     self.lifecycle.clone(),
                     ctx.address().recipient(),
                     self.cfg,
                 )
                 .start();
-                self.sessions.insert(node, (id, session));
+                self.sessions.insert(node, (id, session, conn));
             }
             None => {
                 let authority = self.authority.clone();
                 actix::spawn(serve_unauthenticated(conn, authority));
             }
         }
+    }
+}
+
+/// The live connection to a node's worker, if it is connected.
+#[derive(Debug, Message)]
+#[rtype(result = "Option<Connection>")]
+pub struct NodeConnection(pub String);
+
+impl Handler<NodeConnection> for NodeGateway {
+    type Result = Option<Connection>;
+
+    fn handle(&mut self, msg: NodeConnection, _: &mut Self::Context) -> Option<Connection> {
+        self.sessions.get(&msg.0).map(|(_, _, c)| c.clone())
     }
 }
 
@@ -110,7 +123,7 @@ impl Handler<SessionEnded> for NodeGateway {
         if self
             .sessions
             .get(&msg.node)
-            .is_some_and(|(id, _)| *id == msg.id)
+            .is_some_and(|(id, _, _)| *id == msg.id)
         {
             self.sessions.remove(&msg.node);
         }

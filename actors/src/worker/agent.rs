@@ -1,9 +1,10 @@
 //! NodeAgent: the root actor of a worker process.
 
 use super::pod::{PodActor, PodGone, PodSettings, PodStatusReport, StopPod};
-use super::runtime::Runtime;
+use super::runtime::{read_log, Runtime};
 use crate::protocol::{
-    channel, Heartbeat, Hello, HelloAck, PodStatusUpdate, PodStreamMsg, StatusBatch,
+    channel, Heartbeat, Hello, HelloAck, LogRequest, LogResponse, PodStatusUpdate, PodStreamMsg,
+    StatusBatch,
 };
 use actix::prelude::*;
 use capstan_transport::{connect_with_backoff, Backoff, Client, Connection, TransportError};
@@ -229,6 +230,14 @@ struct GetResume;
 #[rtype(result = "usize")]
 pub struct StopAllPods;
 
+/// Where a container's log is, if the pod runs here and has that container.
+#[derive(Debug, Message)]
+#[rtype(result = "Option<std::path::PathBuf>")]
+struct LogPath(LogRequest);
+
+/// Largest log reply sent over the wire (the frame limit is larger).
+const MAX_LOG_REPLY: u64 = 8 * 1024 * 1024;
+
 /// Status changes to send, taken out of the agent.
 #[derive(Debug, Message)]
 #[rtype(result = "Vec<PodStatusUpdate>")]
@@ -298,6 +307,34 @@ impl Handler<PodGone> for NodeAgent {
         }
         // A pod actor that stopped while still wanted (it should not) is started again.
         self.reconcile(ctx);
+    }
+}
+
+impl Handler<LogPath> for NodeAgent {
+    type Result = Option<std::path::PathBuf>;
+    fn handle(&mut self, LogPath(req): LogPath, _: &mut Self::Context) -> Self::Result {
+        let d = self
+            .desired
+            .pods
+            .get(&format!("{}/{}", req.namespace, req.name))?;
+        let has = ["/spec/containers", "/spec/initContainers"]
+            .iter()
+            .any(|p| {
+                d.pod
+                    .pointer(p)
+                    .and_then(Value::as_array)
+                    .is_some_and(|cs| {
+                        cs.iter().any(|c| {
+                            c.get("name").and_then(Value::as_str) == Some(req.container.as_str())
+                        })
+                    })
+            });
+        has.then(|| {
+            self.settings
+                .log_root
+                .join(format!("{}_{}_{}", req.namespace, req.name, d.uid))
+                .join(format!("{}.log", req.container))
+        })
     }
 }
 
@@ -476,8 +513,57 @@ async fn session(
                 }
                 None => return Err(SessionError::Lost("the master ended the pod stream".into())),
             },
+            incoming = conn.accept_stream() => {
+                let stream = incoming?;
+                if stream.channel == channel::LOGS {
+                    actix::spawn(serve_log(agent.clone(), stream));
+                } else {
+                    tracing::warn!(channel = stream.channel, "unexpected stream from the master; ignored");
+                }
+            }
         }
     }
+}
+
+/// Answers one log request from the master.
+async fn serve_log(agent: Addr<NodeAgent>, mut stream: capstan_transport::IncomingStream) {
+    let reply = match stream.recv::<LogRequest>().await {
+        Ok(Some(req)) => match agent.send(LogPath(req.clone())).await {
+            Ok(Some(path)) => {
+                let tail = (req.tail_lines > 0).then_some(req.tail_lines as usize);
+                let limit = req.limit_bytes.clamp(1, MAX_LOG_REPLY) as usize;
+                let read = tokio::task::spawn_blocking(move || {
+                    read_log(&path, tail, req.previous, req.timestamps, limit)
+                })
+                .await;
+                match read {
+                    Ok(Ok(bytes)) => LogResponse::Data(bytes),
+                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                        LogResponse::NotFound(if req.previous {
+                            format!(
+                                "previous terminated container \"{}\" in pod \"{}\" not found",
+                                req.container, req.name
+                            )
+                        } else {
+                            format!(
+                                "container \"{}\" in pod \"{}\" has no log yet",
+                                req.container, req.name
+                            )
+                        })
+                    }
+                    Ok(Err(e)) => LogResponse::NotFound(format!("reading the log: {e}")),
+                    Err(e) => LogResponse::NotFound(format!("reading the log: {e}")),
+                }
+            }
+            Ok(None) => LogResponse::NotFound(format!(
+                "container \"{}\" is not valid for pod \"{}\" on this node",
+                req.container, req.name
+            )),
+            Err(e) => LogResponse::NotFound(format!("node agent unavailable: {e}")),
+        },
+        _ => return,
+    };
+    let _ = stream.respond(&reply).await;
 }
 
 #[cfg(test)]

@@ -7,4 +7,5 @@
 pub mod agent;
 pub mod container;
 pub mod pod;
+pub mod probe;
 pub mod runtime;

@@ -86,6 +86,15 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             "shortNames": r.short_names,
             "categories": r.categories,
         }));
+        if r.kind == "Pod" {
+            resources.push(json!({
+                "name": "pods/log",
+                "singularName": "",
+                "namespaced": true,
+                "kind": "Pod",
+                "verbs": ["get"],
+            }));
+        }
         if r.has_status {
             resources.push(json!({
                 "name": format!("{}/status", r.plural),

@@ -34,12 +34,18 @@ pub async fn dispatch(
         _ => None,
     }
     .ok_or_else(ApiError::no_route)?;
+    let q = Query::from_request(&req)?;
     if let Some(sub) = &t.subresource {
+        if sub == "log" && t.resource.kind == "Pod" {
+            return match req.method().as_str() {
+                "GET" => super::logs::pod_log(&state, &t, &q).await,
+                m => Err(ApiError::method_not_allowed(m)),
+            };
+        }
         if sub != "status" || !t.resource.has_status {
             return Err(ApiError::no_route());
         }
     }
-    let q = Query::from_request(&req)?;
     let method = req.method().as_str().to_string();
     match (method.as_str(), t.name.is_some()) {
         ("GET", false) if q.flag("watch") => watch::serve(&req, &state, &t, &q).await,
@@ -92,7 +98,7 @@ async fn list(
     Ok(json_response(200, &body, &[]))
 }
 
-fn load(state: &ApiState, t: &Target) -> Result<Value, ApiError> {
+pub(super) fn load(state: &ApiState, t: &Target) -> Result<Value, ApiError> {
     let name = t.name.as_deref().unwrap_or_default();
     state
         .store

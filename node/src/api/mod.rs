@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod errors;
 mod filter;
 mod handlers;
+mod logs;
 mod request;
 mod target;
 mod watch;
@@ -25,6 +26,8 @@ pub struct ApiState {
     pub token: String,
     /// `host:port` clients reach us at (for `/api`'s serverAddressByClientCIDRs).
     pub server_address: String,
+    /// The node gateway (to reach a node's worker, e.g. for logs).
+    pub gateway: actix::Addr<capstan_actors::nodes::gateway::NodeGateway>,
 }
 
 /// Registers every route.

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod delete;
 pub mod describe;
 pub mod get;
+pub mod logs;
 pub mod manifests;
 pub mod output;
 pub mod tabwriter;
@@ -60,6 +61,8 @@ pub enum Command {
     Describe(describe::DescribeArgs),
     /// Delete objects by name or by manifest (like `kubectl delete`).
     Delete(delete::DeleteArgs),
+    /// Print a container's log (like `kubectl logs`).
+    Logs(logs::LogsArgs),
     /// Print the client and server versions.
     Version(version::VersionArgs),
 }
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Get(args) => get::run(args, cli.kubeconfig.as_deref()),
         Command::Describe(args) => describe::run(args, cli.kubeconfig.as_deref()),
         Command::Delete(args) => delete::run(args, cli.kubeconfig.as_deref()),
+        Command::Logs(args) => logs::run(args, cli.kubeconfig.as_deref()),
         Command::Version(args) => version::run(args, cli.kubeconfig.as_deref()),
     };
     match result {
