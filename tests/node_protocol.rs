@@ -190,6 +190,7 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
                 update("mine", "stale-uid", "Failed"),
                 update("mine", &uid(&mine.object), "Running"),
             ],
+            stopped: Vec::new(),
         })
         .await
         .expect("send");

@@ -190,9 +190,22 @@ fn a_pod_runs_and_reports_like_kubernetes() {
         )
         .expect("delete");
     assert_eq!(r.status, 200);
+    // Graceful deletion: the pod is Terminating (deletionTimestamp) until its worker has stopped
+    // it and confirmed; then the object is gone.
+    let terminating = r.json().expect("json");
+    assert!(
+        terminating["metadata"]["deletionTimestamp"].is_string(),
+        "{terminating}"
+    );
+    assert_eq!(terminating["metadata"]["deletionGracePeriodSeconds"], 2);
     eventually(Duration::from_secs(30), "process gone", || {
         (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
     });
+    eventually(
+        Duration::from_secs(30),
+        "pod object removed after the worker confirmed",
+        || (c.get(&format!("{PODS}/hello")).ok()?.status == 404).then_some(()),
+    );
 
     // A worker stopped with SIGTERM stops its pods first: no process is left without a supervisor.
     create(c, "stays", &["sleep", "3600"], "Always");

@@ -166,6 +166,17 @@ pub struct PodStatusUpdate {
     pub status: Vec<u8>,
 }
 
+/// A pod, by identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodRef {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Uid.
+    pub uid: String,
+}
+
 /// Batched reports from the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusBatch {
@@ -173,6 +184,8 @@ pub struct StatusBatch {
     pub acked_revision: u64,
     /// Status updates.
     pub updates: Vec<PodStatusUpdate>,
+    /// Pods being deleted whose containers have all stopped: the master may remove them.
+    pub stopped: Vec<PodRef>,
 }
 
 /// Read a container's log.
@@ -279,10 +292,16 @@ mod tests {
                 uid: "u".into(),
                 status: b"{}".to_vec(),
             }],
+            stopped: vec![PodRef {
+                namespace: "default".into(),
+                name: "q".into(),
+                uid: "v".into(),
+            }],
         });
         round_trip(StatusBatch {
             acked_revision: 0,
             updates: Vec::new(),
+            stopped: Vec::new(),
         });
     }
 }

@@ -281,6 +281,11 @@ async fn statuses(mut stream: IncomingStream, node: String, store: StoreHandle) 
     loop {
         match stream.recv::<StatusBatch>().await {
             Ok(Some(batch)) => {
+                for p in &batch.stopped {
+                    if let Err(e) = confirm_stopped(&store, &node, p).await {
+                        tracing::warn!(%node, pod = %p.name, error = %e, "could not remove a stopped pod");
+                    }
+                }
                 tracing::debug!(%node, acked = batch.acked_revision, updates = batch.updates.len(), "status batch");
                 for u in batch.updates {
                     let Ok(status) = serde_json::from_slice::<Value>(&u.status) else {
@@ -323,6 +328,36 @@ async fn write_pod_status(
         })
         .await
         .map(|_| ())
+}
+
+/// The worker stopped every container of a pod being deleted: remove the object (only this
+/// node's pod, only that incarnation, only if it is being deleted).
+async fn confirm_stopped(
+    store: &StoreHandle,
+    node: &str,
+    p: &crate::protocol::PodRef,
+) -> Result<(), StoreError> {
+    let Some(pod) = store.db.get(PODS, &p.namespace, &p.name)? else {
+        return Ok(());
+    };
+    let same = pod.pointer("/metadata/uid").and_then(Value::as_str) == Some(p.uid.as_str());
+    if !same || !bound_to(&pod, node) || !capstan_core::write_rules::is_deleting(&pod) {
+        return Ok(());
+    }
+    match store
+        .write(WriteOp::Delete {
+            resource: PODS,
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+            expected_uid: Some(p.uid.clone()),
+            expected_revision: None,
+            grace_seconds: None,
+        })
+        .await
+    {
+        Ok(_) | Err(StoreError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 fn bound_to(pod: &Value, node: &str) -> bool {

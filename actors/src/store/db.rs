@@ -71,6 +71,10 @@ pub enum WriteOp {
         expected_uid: Option<String>,
         /// Fail with Conflict unless the stored resourceVersion is this one.
         expected_revision: Option<u64>,
+        /// `Some(seconds > 0)`: graceful deletion — mark the object with a deletionTimestamp and
+        /// this grace period and keep it until a later delete without grace (from whoever
+        /// confirms it stopped, e.g. the pod's worker). `None` or 0: delete now.
+        grace_seconds: Option<i64>,
     },
 }
 
@@ -381,7 +385,15 @@ impl Txn<'_> {
                 name,
                 expected_uid,
                 expected_revision,
-            } => self.delete(resource, &namespace, &name, expected_uid, expected_revision),
+                grace_seconds,
+            } => self.delete(
+                resource,
+                &namespace,
+                &name,
+                expected_uid,
+                expected_revision,
+                grace_seconds,
+            ),
         }
     }
 
@@ -507,6 +519,7 @@ impl Txn<'_> {
         name: &str,
         expected_uid: Option<String>,
         expected_rev: Option<u64>,
+        grace_seconds: Option<i64>,
     ) -> Result<WriteResult, StoreError> {
         let key = object_key(resource, namespace, name);
         let Some(mut old) = self.load(&key)? else {
@@ -529,8 +542,9 @@ impl Txn<'_> {
         if expected_rev.is_some_and(|e| e != old_rev) {
             return Err(conflict(resource, name, STALE));
         }
-        if write_rules::has_finalizers(&old) {
-            if !write_rules::mark_deleting(&mut old, self.now, 0) {
+        let grace = grace_seconds.unwrap_or(0);
+        if grace > 0 || write_rules::has_finalizers(&old) {
+            if !write_rules::mark_deleting(&mut old, self.now, grace) {
                 return Ok(WriteResult {
                     object: old,
                     outcome: Outcome::MarkedForDeletion,

@@ -111,6 +111,7 @@ async fn watch_replays_history_then_goes_live() {
         name: "a".into(),
         expected_uid: None,
         expected_revision: None,
+        grace_seconds: None,
     })
     .await
     .expect("delete");
@@ -210,6 +211,7 @@ async fn finalizers_delay_deletion() {
             name: "f".into(),
             expected_uid: None,
             expected_revision: None,
+            grace_seconds: None,
         })
         .await
         .expect("delete");

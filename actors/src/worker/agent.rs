@@ -3,8 +3,8 @@
 use super::pod::{PodActor, PodGone, PodSettings, PodStatusReport, StopPod};
 use super::runtime::{read_log, Runtime};
 use crate::protocol::{
-    channel, Heartbeat, Hello, HelloAck, LogRequest, LogResponse, PodStatusUpdate, PodStreamMsg,
-    StatusBatch,
+    channel, Heartbeat, Hello, HelloAck, LogRequest, LogResponse, PodRef, PodStatusUpdate,
+    PodStreamMsg, StatusBatch,
 };
 use actix::prelude::*;
 use capstan_transport::{connect_with_backoff, Backoff, Client, Connection, TransportError};
@@ -41,6 +41,15 @@ pub struct DesiredPod {
     pub pod: Arc<Value>,
 }
 
+impl DesiredPod {
+    /// Whether the pod is being deleted (its containers must stop, then the worker confirms).
+    pub fn deleting(&self) -> bool {
+        self.pod
+            .pointer("/metadata/deletionTimestamp")
+            .is_some_and(|v| !v.is_null())
+    }
+}
+
 /// The worker's root actor.
 pub struct NodeAgent {
     cfg: AgentConfig,
@@ -54,6 +63,10 @@ pub struct NodeAgent {
     pending: BTreeMap<String, PodStatusUpdate>,
     /// Set when the worker is stopping: no pod is started again.
     shutting_down: bool,
+    /// Deleting pods whose containers have stopped, to confirm to the master.
+    stopped: BTreeMap<String, PodRef>,
+    /// Uids already confirmed stopped (each is confirmed once per connection's flush).
+    confirmed: std::collections::HashSet<String>,
 }
 
 impl NodeAgent {
@@ -74,6 +87,8 @@ impl NodeAgent {
             pods: HashMap::new(),
             pending: BTreeMap::new(),
             shutting_down: false,
+            stopped: BTreeMap::new(),
+            confirmed: std::collections::HashSet::new(),
         }
     }
 
@@ -86,16 +101,40 @@ impl NodeAgent {
         let doomed: Vec<String> = self
             .pods
             .iter()
-            .filter(|(key, (uid, _))| self.desired.pods.get(*key).is_none_or(|d| &d.uid != uid))
+            .filter(|(key, (uid, _))| {
+                self.desired
+                    .pods
+                    .get(*key)
+                    .is_none_or(|d| &d.uid != uid || d.deleting())
+            })
             .map(|(key, _)| key.clone())
             .collect();
         for key in doomed {
-            if let Some((_, addr)) = self.pods.remove(&key) {
+            if let Some((_, addr)) = self.pods.get(&key) {
                 addr.do_send(StopPod);
+            }
+            // The actor stays in the map until it reports itself gone.
+            if self.desired.pods.get(&key).is_none_or(|d| !d.deleting()) {
+                self.pods.remove(&key);
             }
             self.pending.remove(&key);
         }
         for (key, d) in &self.desired.pods {
+            if d.deleting() {
+                // Nothing runs for it here: confirm at once.
+                if !self.pods.contains_key(key) && self.confirmed.insert(d.uid.clone()) {
+                    let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+                    self.stopped.insert(
+                        key.clone(),
+                        PodRef {
+                            namespace: namespace.into(),
+                            name: name.into(),
+                            uid: d.uid.clone(),
+                        },
+                    );
+                }
+                continue;
+            }
             if self.pods.contains_key(key) {
                 continue;
             }
@@ -109,6 +148,9 @@ impl NodeAgent {
             .start();
             self.pods.insert(key.clone(), (d.uid.clone(), actor));
         }
+        let desired = &self.desired.pods;
+        self.confirmed
+            .retain(|uid| desired.values().any(|d| &d.uid == uid));
     }
 }
 
@@ -240,7 +282,7 @@ const MAX_LOG_REPLY: u64 = 8 * 1024 * 1024;
 
 /// Status changes to send, taken out of the agent.
 #[derive(Debug, Message)]
-#[rtype(result = "Vec<PodStatusUpdate>")]
+#[rtype(result = "(Vec<PodStatusUpdate>, Vec<PodRef>)")]
 struct TakeStatuses;
 
 /// The desired pods (for tests and status).
@@ -354,7 +396,10 @@ impl Handler<StopAllPods> for NodeAgent {
 impl Handler<TakeStatuses> for NodeAgent {
     type Result = MessageResult<TakeStatuses>;
     fn handle(&mut self, _: TakeStatuses, _: &mut Self::Context) -> Self::Result {
-        MessageResult(std::mem::take(&mut self.pending).into_values().collect())
+        MessageResult((
+            std::mem::take(&mut self.pending).into_values().collect(),
+            std::mem::take(&mut self.stopped).into_values().collect(),
+        ))
     }
 }
 
@@ -497,9 +542,9 @@ async fn session(
     loop {
         tokio::select! {
             _ = flush.tick() => {
-                let updates = agent.send(TakeStatuses).await?;
-                if !updates.is_empty() {
-                    status.send(&StatusBatch { acked_revision: acked, updates }).await?;
+                let (updates, stopped) = agent.send(TakeStatuses).await?;
+                if !updates.is_empty() || !stopped.is_empty() {
+                    status.send(&StatusBatch { acked_revision: acked, updates, stopped }).await?;
                 }
             }
             _ = tick.tick() => {
@@ -509,7 +554,7 @@ async fn session(
             msg = pods.recv::<PodStreamMsg>() => match msg? {
                 Some(m) => {
                     acked = agent.send(Apply(m)).await?;
-                    status.send(&StatusBatch { acked_revision: acked, updates: Vec::new() }).await?;
+                    status.send(&StatusBatch { acked_revision: acked, updates: Vec::new(), stopped: Vec::new() }).await?;
                 }
                 None => return Err(SessionError::Lost("the master ended the pod stream".into())),
             },

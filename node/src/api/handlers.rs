@@ -363,6 +363,44 @@ async fn patch(
     .await
 }
 
+/// The grace period of a deletion: a pod bound to a live node is deleted gracefully (its worker
+/// stops it, then confirms and the object goes), with the DeleteOptions' gracePeriodSeconds or
+/// the pod's terminationGracePeriodSeconds. Everything else — other kinds, unscheduled pods, pods
+/// on a node that is gone or Unknown, grace 0 — is deleted at once.
+fn deletion_grace(state: &ApiState, t: &Target, opts: &Value) -> Result<Option<i64>, ApiError> {
+    let given = match opts.get("gracePeriodSeconds") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_i64().filter(|g| *g >= 0).ok_or_else(|| {
+            ApiError::bad_request("gracePeriodSeconds: must be a non-negative integer")
+        })?),
+    };
+    if t.resource.kind != "Pod" {
+        return Ok(None);
+    }
+    let pod = load(state, t)?;
+    let node = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if node.is_empty() {
+        return Ok(None);
+    }
+    let node_live = state
+        .store
+        .db
+        .get(capstan_core::kinds::NODES, "", node)?
+        .is_some_and(|n| capstan_core::node_status::ready_status(&n) != Some("Unknown"));
+    if !node_live {
+        return Ok(None);
+    }
+    let grace = given.unwrap_or_else(|| {
+        pod.pointer("/spec/terminationGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(30)
+    });
+    Ok((grace > 0).then_some(grace))
+}
+
 fn patch_error(message: String) -> capstan_core::validation::FieldError {
     capstan_core::validation::FieldError {
         path: "patch".into(),
@@ -425,6 +463,7 @@ async fn delete(
             name: t.name.clone().unwrap_or_default(),
             expected_uid,
             expected_revision,
+            grace_seconds: deletion_grace(state, t, &opts)?,
         })
         .await?;
     Ok(json_response(200, &r.object, &[]))
