@@ -318,3 +318,76 @@ fn restart_policies_end_in_succeeded_or_failed() {
     );
     assert_eq!(phase(&p), "Pending");
 }
+
+fn container_ready(p: &Value) -> bool {
+    p["status"]["containerStatuses"][0]["ready"] == true
+}
+
+fn pod_ready_condition(p: &Value) -> Option<String> {
+    p["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .and_then(|c| c["status"].as_str().map(str::to_string))
+}
+
+#[test]
+fn probes_drive_readiness_and_restart_unhealthy_containers() {
+    let dir = tempdir();
+    let (m, _w) = cluster(dir.path());
+    let c = &m.client;
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www).expect("www");
+    std::fs::write(www.join("ready"), "ok").expect("ready file");
+    std::fs::write(www.join("alive"), "ok").expect("alive file");
+    let (port, _) = free_ports();
+    let probe = |path: &str, threshold: i64| {
+        json!({"httpGet": {"path": path, "port": port, "host": "127.0.0.1"},
+               "periodSeconds": 1, "timeoutSeconds": 1, "failureThreshold": threshold})
+    };
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+        "spec": {"nodeName": "w1", "terminationGracePeriodSeconds": 1, "containers": [{
+            "name": "web", "image": "python:3.11",
+            "command": ["python3", "-m", "http.server", port.to_string(), "--bind", "127.0.0.1"],
+            "workingDir": www.to_str().expect("utf8"),
+            "readinessProbe": probe("/ready", 1),
+            "livenessProbe": probe("/alive", 2)}]}});
+    let r = c
+        .send_json("POST", PODS, "application/json", &pod)
+        .expect("post");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    eventually(Duration::from_secs(60), "web ready", || {
+        let p = get(c, "web");
+        (container_ready(&p) && pod_ready_condition(&p).as_deref() == Some("True")).then_some(())
+    });
+    // Readiness toggles both ways.
+    std::fs::remove_file(www.join("ready")).expect("rm ready");
+    eventually(Duration::from_secs(30), "web not ready", || {
+        let p = get(c, "web");
+        (!container_ready(&p) && pod_ready_condition(&p).as_deref() == Some("False")).then_some(())
+    });
+    assert_eq!(
+        phase(&get(c, "web")),
+        "Running",
+        "an unready container keeps running"
+    );
+    std::fs::write(www.join("ready"), "ok").expect("ready file");
+    eventually(Duration::from_secs(30), "web ready again", || {
+        container_ready(&get(c, "web")).then_some(())
+    });
+    // A failing liveness probe restarts the container.
+    std::fs::remove_file(www.join("alive")).expect("rm alive");
+    let p = eventually(
+        Duration::from_secs(60),
+        "web restarted by its liveness probe",
+        || {
+            let p = get(c, "web");
+            (p["status"]["containerStatuses"][0]["restartCount"].as_i64()? >= 1).then_some(p)
+        },
+    );
+    assert!(
+        p["status"]["containerStatuses"][0]["lastState"]["terminated"].is_object(),
+        "{}",
+        p["status"]
+    );
+}

@@ -4,6 +4,7 @@
 //! Kubernetes reports it (`core::pod_lifecycle`) and sends every change to the NodeAgent.
 
 use super::container::{ContainerActor, StopContainer};
+use super::probe::{ProbeActor, ProbeKind, ProbeResult, StopProbe};
 use super::runtime::{ContainerSpec, Runtime};
 use actix::prelude::*;
 use capstan_core::pod_lifecycle::{
@@ -95,6 +96,7 @@ struct Running {
     run: u64,
     addr: Addr<ContainerActor>,
     since: Instant,
+    probes: Vec<Addr<ProbeActor>>,
 }
 
 /// One pod.
@@ -355,6 +357,7 @@ impl PodActor {
                         run,
                         addr,
                         since: Instant::now(),
+                        probes: Vec::new(),
                     },
                 );
             }
@@ -433,7 +436,7 @@ impl Actor for PodActor {
 impl Handler<ContainerStarted> for PodActor {
     type Result = ();
 
-    fn handle(&mut self, msg: ContainerStarted, _: &mut Self::Context) {
+    fn handle(&mut self, msg: ContainerStarted, ctx: &mut Self::Context) {
         if self.running.get(&msg.name).map(|r| r.run) != Some(msg.run) {
             return;
         }
@@ -443,10 +446,12 @@ impl Handler<ContainerStarted> for PodActor {
                 at: msg.at,
                 container_id: msg.container_id,
             });
-            if !init {
-                // Without probes a running container is started and ready (probes come next).
-                s.handle(ContainerEvent::StartupDone);
-                s.handle(ContainerEvent::Ready(true));
+        }
+        if !init {
+            if self.probe_spec(&msg.name, ProbeKind::Startup).is_some() {
+                self.start_probe(&msg.name, msg.run, ProbeKind::Startup, ctx);
+            } else {
+                self.startup_done(&msg.name, msg.run, ctx);
             }
         }
         self.report();
@@ -464,7 +469,11 @@ impl Handler<ContainerExited> for PodActor {
             return;
         }
         let ran_for_ms = running.since.elapsed().as_millis() as u64;
-        self.running.remove(&msg.name);
+        if let Some(r) = self.running.remove(&msg.name) {
+            for p in r.probes {
+                p.do_send(StopProbe);
+            }
+        }
         let (code, event) = match (&msg.exit, &msg.launch_error) {
             (Some(e), _) => (
                 e.exit_code,
@@ -557,6 +566,91 @@ impl PodActor {
         ctx.run_later(Duration::from_millis(delay), move |act, ctx| {
             act.launch(&name, init, ctx)
         });
+    }
+}
+
+impl PodActor {
+    fn probe_spec(&self, container: &str, kind: ProbeKind) -> Option<Value> {
+        let key = match kind {
+            ProbeKind::Liveness => "livenessProbe",
+            ProbeKind::Readiness => "readinessProbe",
+            ProbeKind::Startup => "startupProbe",
+        };
+        self.spec_of(container, false)?
+            .get(key)
+            .filter(|p| p.is_object())
+            .cloned()
+    }
+
+    fn start_probe(&mut self, container: &str, run: u64, kind: ProbeKind, ctx: &mut Context<Self>) {
+        let (Some(probe), Some(spec)) = (
+            self.probe_spec(container, kind),
+            self.spec_of(container, false).cloned(),
+        ) else {
+            return;
+        };
+        let env = self.env(&spec).unwrap_or_default();
+        let actor = ProbeActor::new(
+            kind,
+            probe,
+            spec,
+            run,
+            self.settings.host_ip.clone(),
+            env,
+            ctx.address().recipient(),
+        )
+        .start();
+        if let Some(r) = self.running.get_mut(container) {
+            r.probes.push(actor);
+        }
+    }
+
+    /// Startup is over (the startup probe passed, or there is none): liveness and readiness
+    /// probing begins; without a readiness probe the container is ready now.
+    fn startup_done(&mut self, container: &str, run: u64, ctx: &mut Context<Self>) {
+        if let Some(s) = self.status_mut(container, false) {
+            s.handle(ContainerEvent::StartupDone);
+        }
+        self.start_probe(container, run, ProbeKind::Liveness, ctx);
+        if self.probe_spec(container, ProbeKind::Readiness).is_some() {
+            self.start_probe(container, run, ProbeKind::Readiness, ctx);
+        } else if let Some(s) = self.status_mut(container, false) {
+            s.handle(ContainerEvent::Ready(true));
+        }
+    }
+}
+
+impl Handler<ProbeResult> for PodActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ProbeResult, ctx: &mut Self::Context) {
+        let Some(running) = self.running.get(&msg.container) else {
+            return;
+        };
+        if running.run != msg.run || self.stopping {
+            return;
+        }
+        match (msg.kind, msg.success) {
+            (ProbeKind::Startup, true) => self.startup_done(&msg.container, msg.run, ctx),
+            (ProbeKind::Readiness, ready) => {
+                if let Some(s) = self.status_mut(&msg.container, false) {
+                    s.handle(ContainerEvent::Ready(ready));
+                }
+            }
+            (ProbeKind::Liveness, true) => {}
+            (kind, false) => {
+                let what = if kind == ProbeKind::Liveness {
+                    "liveness"
+                } else {
+                    "startup"
+                };
+                tracing::info!(pod = %self.key, container = %msg.container, probe = what, message = %msg.message,
+                    "container failed its probe; killing it to restart per policy");
+                let grace = self.grace();
+                running.addr.do_send(StopContainer { grace });
+            }
+        }
+        self.report();
     }
 }
 
