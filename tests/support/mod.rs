@@ -204,7 +204,15 @@ impl Proc {
 }
 
 impl Drop for Proc {
+    /// SIGTERM first, so a worker stops its pods' processes and leaves none behind; SIGKILL if it
+    /// has not exited within 15 s.
     fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            if matches!(c.try_wait(), Ok(None)) {
+                self.terminate();
+                let _ = self.wait_exit(Duration::from_secs(15));
+            }
+        }
         self.kill9();
     }
 }
