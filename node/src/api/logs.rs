@@ -25,32 +25,25 @@ fn count(q: &Query, key: &str) -> Result<u64, ApiError> {
     }
 }
 
+/// The names of the containers listed at `pointer` (`/spec/containers`, `/spec/initContainers`).
+fn container_names(pod: &Value, pointer: &str) -> Vec<String> {
+    pod.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Serves a pod's log. `follow` returns what is there now (streaming comes later).
 pub async fn pod_log(state: &ApiState, t: &Target, q: &Query) -> Result<HttpResponse, ApiError> {
     let pod = load(state, t)?;
     let name = t.name.clone().unwrap_or_default();
-    let names: Vec<String> = ["/spec/containers", "/spec/initContainers"]
-        .iter()
-        .flat_map(|p| {
-            pod.pointer(p)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-        .collect();
-    let app: Vec<&String> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|n| names.iter().find(|x| x.as_str() == n))
-        .collect();
+    let app = container_names(&pod, "/spec/containers");
+    let mut names = app.clone();
+    names.extend(container_names(&pod, "/spec/initContainers"));
     let container = match q.get("container").filter(|c| !c.is_empty()) {
         Some(c) if names.iter().any(|n| n == c) => c.to_string(),
         Some(c) => {
@@ -60,10 +53,9 @@ pub async fn pod_log(state: &ApiState, t: &Target, q: &Query) -> Result<HttpResp
         }
         None if app.len() == 1 => app[0].clone(),
         None => {
-            let list: Vec<&str> = app.iter().map(|s| s.as_str()).collect();
             return Err(ApiError::bad_request(format!(
                 "a container name must be specified for pod {name}, choose one of: [{}]",
-                list.join(" ")
+                app.join(" ")
             )));
         }
     };
