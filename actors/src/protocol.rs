@@ -121,10 +121,49 @@ pub enum HelloAck {
 }
 
 /// A heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heartbeat {
     /// Increments with each heartbeat of this connection.
     pub seq: u64,
+    /// The node's latest resource usage sample, when one is due (every few heartbeats).
+    pub usage: Option<NodeUsage>,
+}
+
+/// Resource usage measured on a worker (from cgroups, or /proc without them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeUsage {
+    /// The sampling window in milliseconds (CPU is averaged over it).
+    pub window_ms: u64,
+    /// CPU used by all pods, in millicores, averaged over the window.
+    pub cpu_millis: u64,
+    /// Memory used by all pods, in bytes (working set).
+    pub memory_bytes: u64,
+    /// Per pod.
+    pub pods: Vec<PodUsage>,
+}
+
+/// One pod's usage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodUsage {
+    /// Pod namespace.
+    pub namespace: String,
+    /// Pod name.
+    pub name: String,
+    /// Pod uid.
+    pub uid: String,
+    /// Per running container.
+    pub containers: Vec<ContainerUsage>,
+}
+
+/// One container's usage.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerUsage {
+    /// Container name.
+    pub name: String,
+    /// CPU in millicores, averaged over the window.
+    pub cpu_millis: u64,
+    /// Memory in bytes.
+    pub memory_bytes: u64,
 }
 
 /// One message on the pod stream.
@@ -205,6 +244,20 @@ pub struct LogRequest {
     pub timestamps: bool,
     /// At most this many bytes.
     pub limit_bytes: u64,
+    /// Keep the stream open and send new lines as the container writes them, until it stops
+    /// running (the answer is then a series of [`LogChunk`]s instead of one [`LogResponse`]).
+    pub follow: bool,
+}
+
+/// One frame of a followed log (`follow: true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogChunk {
+    /// More log text.
+    Data(Vec<u8>),
+    /// No such pod or container on this node, or no log (yet); the stream ends.
+    NotFound(String),
+    /// The container stopped running; the stream ends.
+    End,
 }
 
 /// The answer to a [`LogRequest`].
@@ -273,7 +326,28 @@ mod tests {
         round_trip(HelloAck::Refused {
             reason: "no certificate".into(),
         });
-        round_trip(Heartbeat { seq: u64::MAX });
+        round_trip(Heartbeat {
+            seq: u64::MAX,
+            usage: None,
+        });
+        round_trip(Heartbeat {
+            seq: 1,
+            usage: Some(NodeUsage {
+                window_ms: 5000,
+                cpu_millis: 250,
+                memory_bytes: 1 << 20,
+                pods: vec![PodUsage {
+                    namespace: "default".into(),
+                    name: "p".into(),
+                    uid: "u".into(),
+                    containers: vec![ContainerUsage {
+                        name: "c".into(),
+                        cpu_millis: 250,
+                        memory_bytes: 1 << 20,
+                    }],
+                }],
+            }),
+        });
         round_trip(PodStreamMsg::Snapshot {
             revision: 7,
             pods: vec![b"{}".to_vec(), Vec::new()],

@@ -1,10 +1,10 @@
 //! NodeAgent: the root actor of a worker process.
 
 use super::pod::{PodActor, PodGone, PodSettings, PodStatusReport, StopPod};
-use super::runtime::{read_log, Runtime};
+use super::runtime::Runtime;
 use crate::protocol::{
-    channel, Heartbeat, Hello, HelloAck, LogRequest, LogResponse, PodRef, PodStatusUpdate,
-    PodStreamMsg, StatusBatch,
+    channel, Heartbeat, Hello, HelloAck, LogRequest, PodRef, PodStatusUpdate, PodStreamMsg,
+    StatusBatch,
 };
 use actix::prelude::*;
 use capstan_transport::{connect_with_backoff, Backoff, Client, Connection, TransportError};
@@ -67,6 +67,8 @@ pub struct NodeAgent {
     stopped: BTreeMap<String, PodRef>,
     /// Uids already confirmed stopped (each is confirmed once per connection's flush).
     confirmed: std::collections::HashSet<String>,
+    /// The last status each running pod reported, by `namespace/name`.
+    last_status: HashMap<String, Value>,
 }
 
 impl NodeAgent {
@@ -89,6 +91,7 @@ impl NodeAgent {
             shutting_down: false,
             stopped: BTreeMap::new(),
             confirmed: std::collections::HashSet::new(),
+            last_status: HashMap::new(),
         }
     }
 
@@ -275,10 +278,17 @@ pub struct StopAllPods;
 /// Where a container's log is, if the pod runs here and has that container.
 #[derive(Debug, Message)]
 #[rtype(result = "Option<std::path::PathBuf>")]
-struct LogPath(LogRequest);
+pub(crate) struct LogPath(pub(crate) LogRequest);
 
-/// Largest log reply sent over the wire (the frame limit is larger).
-const MAX_LOG_REPLY: u64 = 8 * 1024 * 1024;
+/// Whether a container of a pod on this node is running now (as last reported).
+#[derive(Debug, Message)]
+#[rtype(result = "bool")]
+pub(crate) struct ContainerRunning {
+    /// `namespace/name`
+    pub key: String,
+    /// The container.
+    pub container: String,
+}
 
 /// Status changes to send, taken out of the agent.
 #[derive(Debug, Message)]
@@ -323,6 +333,7 @@ impl Handler<PodStatusReport> for NodeAgent {
             .get(&msg.key)
             .is_some_and(|(uid, _)| *uid == msg.uid)
         {
+            self.last_status.insert(msg.key.clone(), msg.status.clone());
             let (namespace, name) = msg.key.split_once('/').unwrap_or(("default", &msg.key));
             self.pending.insert(
                 msg.key.clone(),
@@ -346,6 +357,7 @@ impl Handler<PodGone> for NodeAgent {
             .is_some_and(|(uid, _)| *uid == msg.uid)
         {
             self.pods.remove(&msg.key);
+            self.last_status.remove(&msg.key);
         }
         // A pod actor that stopped while still wanted (it should not) is started again.
         self.reconcile(ctx);
@@ -377,6 +389,23 @@ impl Handler<LogPath> for NodeAgent {
                 .join(format!("{}_{}_{}", req.namespace, req.name, d.uid))
                 .join(format!("{}.log", req.container))
         })
+    }
+}
+
+impl Handler<ContainerRunning> for NodeAgent {
+    type Result = bool;
+    fn handle(&mut self, msg: ContainerRunning, _: &mut Self::Context) -> bool {
+        let Some(status) = self.last_status.get(&msg.key) else {
+            return false;
+        };
+        ["/containerStatuses", "/initContainerStatuses"]
+            .iter()
+            .filter_map(|p| status.pointer(p).and_then(Value::as_array))
+            .flatten()
+            .any(|c| {
+                c.get("name").and_then(Value::as_str) == Some(msg.container.as_str())
+                    && c.pointer("/state/running").is_some()
+            })
     }
 }
 
@@ -549,7 +578,7 @@ async fn session(
             }
             _ = tick.tick() => {
                 seq += 1;
-                heartbeats.send(&Heartbeat { seq }).await?;
+                heartbeats.send(&Heartbeat { seq, usage: None }).await?;
             }
             msg = pods.recv::<PodStreamMsg>() => match msg? {
                 Some(m) => {
@@ -561,54 +590,13 @@ async fn session(
             incoming = conn.accept_stream() => {
                 let stream = incoming?;
                 if stream.channel == channel::LOGS {
-                    actix::spawn(serve_log(agent.clone(), stream));
+                    actix::spawn(super::log_server::serve_log(agent.clone(), stream));
                 } else {
                     tracing::warn!(channel = stream.channel, "unexpected stream from the master; ignored");
                 }
             }
         }
     }
-}
-
-/// Answers one log request from the master.
-async fn serve_log(agent: Addr<NodeAgent>, mut stream: capstan_transport::IncomingStream) {
-    let reply = match stream.recv::<LogRequest>().await {
-        Ok(Some(req)) => match agent.send(LogPath(req.clone())).await {
-            Ok(Some(path)) => {
-                let tail = (req.tail_lines > 0).then_some(req.tail_lines as usize);
-                let limit = req.limit_bytes.clamp(1, MAX_LOG_REPLY) as usize;
-                let read = tokio::task::spawn_blocking(move || {
-                    read_log(&path, tail, req.previous, req.timestamps, limit)
-                })
-                .await;
-                match read {
-                    Ok(Ok(bytes)) => LogResponse::Data(bytes),
-                    Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                        LogResponse::NotFound(if req.previous {
-                            format!(
-                                "previous terminated container \"{}\" in pod \"{}\" not found",
-                                req.container, req.name
-                            )
-                        } else {
-                            format!(
-                                "container \"{}\" in pod \"{}\" has no log yet",
-                                req.container, req.name
-                            )
-                        })
-                    }
-                    Ok(Err(e)) => LogResponse::NotFound(format!("reading the log: {e}")),
-                    Err(e) => LogResponse::NotFound(format!("reading the log: {e}")),
-                }
-            }
-            Ok(None) => LogResponse::NotFound(format!(
-                "container \"{}\" is not valid for pod \"{}\" on this node",
-                req.container, req.name
-            )),
-            Err(e) => LogResponse::NotFound(format!("node agent unavailable: {e}")),
-        },
-        _ => return,
-    };
-    let _ = stream.respond(&reply).await;
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod container;
+mod log_server;
 pub mod pod;
 pub mod probe;
 pub mod runtime;

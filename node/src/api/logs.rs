@@ -91,6 +91,7 @@ pub async fn pod_log(state: &ApiState, t: &Target, q: &Query) -> Result<HttpResp
         previous: q.flag("previous"),
         timestamps: q.flag("timestamps"),
         limit_bytes: limit,
+        follow: false,
     };
     let resp: LogResponse = conn
         .request(channel::LOGS, &req)
