@@ -9,7 +9,7 @@
 //! other. Later steps add the scheduler and the controllers here.
 //!
 //! It does not parse HTTP, speak QUIC or read config files: that is `capstan-node`'s job.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)] // one audited exception: the shim's pre_exec (worker::runtime::shim)
 #![warn(missing_docs)]
 
 pub mod nodes;

@@ -65,6 +65,21 @@ pub struct WorkerConfig {
     /// A container log is rotated at this size (one rotated file is kept).
     #[serde(default = "default_log_max")]
     pub log_max_bytes: u64,
+    /// Confine containers with cgroups (memory, CPU, pids limits) when running as root with a
+    /// writable cgroup hierarchy; `false` runs them unconfined.
+    #[serde(default = "default_true")]
+    pub cgroups: bool,
+    /// The pids limit of each container's cgroup.
+    #[serde(default = "default_pids_limit")]
+    pub pids_limit: u64,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_pids_limit() -> u64 {
+    4096
 }
 
 fn default_backoff_initial() -> u64 {
@@ -256,6 +271,12 @@ impl WorkerConfig {
             bail!(
                 "{at}.log_max_bytes: {} is out of range 4096..=1073741824",
                 self.log_max_bytes
+            );
+        }
+        if !(16..=4_194_304).contains(&self.pids_limit) {
+            bail!(
+                "{at}.pids_limit: {} is out of range 16..=4194304",
+                self.pids_limit
             );
         }
         if self.max_pods.is_some_and(|p| p == 0 || p > 10_000) {

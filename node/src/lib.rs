@@ -21,5 +21,20 @@ pub mod worker;
 
 /// The `capstan` binary's entry point.
 pub fn main() -> std::process::ExitCode {
+    // `capstan shim DIR` is started by workers, one per container: handled before anything
+    // else (no logging setup, no argument parser) to keep it small and fast.
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() == Some(std::ffi::OsStr::new("shim")) {
+        return match (args.next(), args.next()) {
+            (Some(dir), None) => {
+                let code = capstan_actors::worker::runtime::shim::run(std::path::Path::new(&dir));
+                std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+            }
+            _ => {
+                eprintln!("usage: capstan shim CONTAINER_STATE_DIR (started by workers)");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     cli::main()
 }

@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use capstan_actors::protocol::{channel, Hello, JoinRequest, JoinResponse, WireTaint};
 use capstan_actors::worker::agent::{AgentConfig, NodeAgent, StopAllPods};
 use capstan_actors::worker::pod::PodSettings;
-use capstan_actors::worker::runtime::ProcessRuntime;
+use capstan_actors::worker::runtime::{ProcessRuntime, ProcessRuntimeConfig};
 use capstan_core::pod_lifecycle::BackoffPolicy;
 use capstan_transport::{Backoff, Client, Identity, PinnedCa, TransportConfig, TransportError};
 use rcgen::{KeyPair, PublicKeyData};
@@ -23,6 +23,12 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The shim command: this very binary, `capstan shim DIR`.
+fn shim_command() -> Result<Vec<std::ffi::OsString>> {
+    let exe = std::env::current_exe().context("locating the capstan binary for the shim")?;
+    Ok(vec![exe.into_os_string(), "shim".into()])
+}
 
 /// The longest a stopping worker waits for its pods to stop.
 const STOP_PODS_WITHIN: u64 = 60;
@@ -238,8 +244,20 @@ pub fn run(cfg: WorkerConfig) -> Result<i32> {
             server_name: server_name.clone(),
             hello,
         };
-        let agent =
-            NodeAgent::new(agent_cfg, client, Arc::new(ProcessRuntime::new()), settings).start();
+        let runtime = ProcessRuntime::new(ProcessRuntimeConfig {
+            state_dir: cfg.data_dir.join("containers"),
+            shim: shim_command()?,
+            cgroups: cfg.cgroups,
+            pids_limit: cfg.pids_limit,
+        });
+        if let Some(reason) = runtime.cgroups().off_reason() {
+            tracing::warn!(
+                reason,
+                "cgroups unavailable: containers run WITHOUT memory, CPU or pids limits and OOM kills are not reported"
+            );
+            eprintln!("warning: cgroups unavailable ({reason}): containers run without resource limits");
+        }
+        let agent = NodeAgent::new(agent_cfg, client, Arc::new(runtime), settings).start();
         let mut shutdown =
             crate::signals::Shutdown::install().context("installing signal handlers")?;
         actix::spawn(async move {

@@ -1,10 +1,10 @@
 //! NodeAgent: the root actor of a worker process.
 
 use super::pod::{PodActor, PodGone, PodSettings, PodStatusReport, StopPod};
-use super::runtime::Runtime;
+use super::runtime::{stop_gracefully, Recovered, RecoveredState, Runtime};
 use crate::protocol::{
-    channel, Heartbeat, Hello, HelloAck, LogRequest, PodRef, PodStatusUpdate, PodStreamMsg,
-    StatusBatch,
+    channel, ContainerUsage, Heartbeat, Hello, HelloAck, LogRequest, NodeUsage, PodRef,
+    PodStatusUpdate, PodStreamMsg, PodUsage, StatusBatch,
 };
 use actix::prelude::*;
 use capstan_transport::{connect_with_backoff, Backoff, Client, Connection, TransportError};
@@ -42,6 +42,14 @@ pub struct DesiredPod {
 }
 
 impl DesiredPod {
+    /// Whether the pod has finished (phase Succeeded or Failed, as last reported).
+    pub fn terminal(&self) -> bool {
+        matches!(
+            self.pod.pointer("/status/phase").and_then(Value::as_str),
+            Some("Succeeded" | "Failed")
+        )
+    }
+
     /// Whether the pod is being deleted (its containers must stop, then the worker confirms).
     pub fn deleting(&self) -> bool {
         self.pod
@@ -69,6 +77,11 @@ pub struct NodeAgent {
     confirmed: std::collections::HashSet<String>,
     /// The last status each running pod reported, by `namespace/name`.
     last_status: HashMap<String, Value>,
+    /// Containers an earlier worker on this data_dir started, by pod uid, until the first
+    /// desired set arrives and decides which are adopted and which are stopped.
+    recovered: HashMap<String, Vec<Recovered>>,
+    /// The previous usage sample per (pod uid, container): when, and CPU nanoseconds.
+    usage_prev: HashMap<(String, String), (std::time::Instant, u64)>,
 }
 
 impl NodeAgent {
@@ -92,6 +105,8 @@ impl NodeAgent {
             stopped: BTreeMap::new(),
             confirmed: std::collections::HashSet::new(),
             last_status: HashMap::new(),
+            recovered: HashMap::new(),
+            usage_prev: HashMap::new(),
         }
     }
 
@@ -123,7 +138,23 @@ impl NodeAgent {
             self.pending.remove(&key);
         }
         for (key, d) in &self.desired.pods {
+            let recovered = self.recovered.remove(&d.uid);
             if d.deleting() {
+                if let (Some(recovered), false) = (recovered, self.pods.contains_key(key)) {
+                    // Deleted while no worker ran: adopt what still runs, to stop it gracefully.
+                    let actor = PodActor::new(
+                        d.pod.clone(),
+                        self.settings.clone(),
+                        self.runtime.clone(),
+                        ctx.address().recipient(),
+                        ctx.address().recipient(),
+                    )
+                    .adopting(recovered)
+                    .start();
+                    actor.do_send(StopPod);
+                    self.pods.insert(key.clone(), (d.uid.clone(), actor));
+                    continue;
+                }
                 // Nothing runs for it here: confirm at once.
                 if !self.pods.contains_key(key) && self.confirmed.insert(d.uid.clone()) {
                     let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
@@ -141,6 +172,11 @@ impl NodeAgent {
             if self.pods.contains_key(key) {
                 continue;
             }
+            if recovered.is_none() && d.terminal() {
+                // It ran to completion under an earlier worker whose records are gone: a
+                // finished pod is never run again.
+                continue;
+            }
             let actor = PodActor::new(
                 d.pod.clone(),
                 self.settings.clone(),
@@ -148,9 +184,11 @@ impl NodeAgent {
                 ctx.address().recipient(),
                 ctx.address().recipient(),
             )
+            .adopting(recovered.unwrap_or_default())
             .start();
             self.pods.insert(key.clone(), (d.uid.clone(), actor));
         }
+        self.stop_unwanted_recovered();
         let desired = &self.desired.pods;
         self.confirmed
             .retain(|uid| desired.values().any(|d| &d.uid == uid));
@@ -311,7 +349,104 @@ impl Actor for NodeAgent {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         tracing::info!(node = %self.cfg.node_name, master = %self.cfg.master, "node agent started");
+        for r in self.runtime.recover() {
+            self.recovered.entry(r.pod_uid.clone()).or_default().push(r);
+        }
+        if !self.recovered.is_empty() {
+            tracing::info!(pods = self.recovered.len(), "found containers of an earlier worker; adopting the wanted ones once the master says which");
+        }
         actix::spawn(run(ctx.address(), self.client.clone(), self.cfg.clone()));
+    }
+}
+
+impl NodeAgent {
+    /// Stops the recovered containers of pods the master no longer wants here (deleted or
+    /// moved while no worker ran): SIGTERM, SIGKILL after a grace period, then their records go.
+    fn stop_unwanted_recovered(&mut self) {
+        for (uid, containers) in self.recovered.drain() {
+            let runtime = self.runtime.clone();
+            actix::spawn(async move {
+                for c in containers {
+                    if let RecoveredState::Running(mut exit) = c.state {
+                        tracing::info!(pod_uid = %uid, container = %c.container, pid = c.pid,
+                            "stopping a container of a pod no longer bound to this node");
+                        stop_gracefully(&*runtime, c.pid, &mut exit, UNWANTED_GRACE).await;
+                    }
+                }
+                runtime.forget_pod(&uid);
+            });
+        }
+    }
+
+    /// The usage of every running container, with CPU averaged since the previous sample.
+    fn collect_usage(&mut self) -> Option<NodeUsage> {
+        let now = std::time::Instant::now();
+        let by_uid: HashMap<&str, &str> = self
+            .pods
+            .iter()
+            .map(|(key, (uid, _))| (uid.as_str(), key.as_str()))
+            .collect();
+        let mut pods: BTreeMap<String, PodUsage> = BTreeMap::new();
+        let mut next_prev = HashMap::new();
+        let mut window_ms = 0u64;
+        for sample in self.runtime.usage() {
+            let Some(key) = by_uid.get(sample.pod_uid.as_str()) else {
+                continue;
+            };
+            let id = (sample.pod_uid.clone(), sample.container.clone());
+            let cpu_millis = match self.usage_prev.get(&id) {
+                Some((at, nanos)) => {
+                    let elapsed = now.duration_since(*at).as_nanos().max(1);
+                    window_ms = window_ms.max(now.duration_since(*at).as_millis() as u64);
+                    let used = u128::from(sample.stats.cpu_usage_nanos.saturating_sub(*nanos));
+                    u64::try_from(used * 1000 / elapsed).unwrap_or(u64::MAX)
+                }
+                None => 0,
+            };
+            next_prev.insert(id, (now, sample.stats.cpu_usage_nanos));
+            let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+            let pod = pods.entry(key.to_string()).or_insert_with(|| PodUsage {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                uid: sample.pod_uid.clone(),
+                containers: Vec::new(),
+            });
+            pod.containers.push(ContainerUsage {
+                name: sample.container,
+                cpu_millis,
+                memory_bytes: sample.stats.memory_bytes,
+            });
+        }
+        let first = self.usage_prev.is_empty() && !next_prev.is_empty();
+        self.usage_prev = next_prev;
+        if first {
+            // CPU needs two samples; the next heartbeat carries the first usage.
+            return None;
+        }
+        let pods: Vec<PodUsage> = pods.into_values().collect();
+        let containers = pods.iter().flat_map(|p| &p.containers);
+        Some(NodeUsage {
+            window_ms,
+            cpu_millis: containers.clone().map(|c| c.cpu_millis).sum(),
+            memory_bytes: containers.map(|c| c.memory_bytes).sum(),
+            pods,
+        })
+    }
+}
+
+/// How long a recovered container of an unwanted pod has between SIGTERM and SIGKILL (its
+/// pod's own grace period is not known any more).
+const UNWANTED_GRACE: Duration = Duration::from_secs(10);
+
+/// The node's usage now, for the next heartbeat.
+#[derive(Debug, Message)]
+#[rtype(result = "Option<NodeUsage>")]
+struct CollectUsage;
+
+impl Handler<CollectUsage> for NodeAgent {
+    type Result = Option<NodeUsage>;
+    fn handle(&mut self, _: CollectUsage, _: &mut Self::Context) -> Option<NodeUsage> {
+        self.collect_usage()
     }
 }
 
@@ -578,7 +713,8 @@ async fn session(
             }
             _ = tick.tick() => {
                 seq += 1;
-                heartbeats.send(&Heartbeat { seq, usage: None }).await?;
+                let usage = agent.send(CollectUsage).await?;
+                heartbeats.send(&Heartbeat { seq, usage }).await?;
             }
             msg = pods.recv::<PodStreamMsg>() => match msg? {
                 Some(m) => {

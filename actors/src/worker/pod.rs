@@ -3,9 +3,9 @@
 //! CrashLoopBackOff backoff when a container exits; computes the pod's status exactly as
 //! Kubernetes reports it (`core::pod_lifecycle`) and sends every change to the NodeAgent.
 
-use super::container::{ContainerActor, StopContainer};
+use super::container::{ContainerActor, Start, StopContainer};
 use super::probe::{ProbeActor, ProbeKind, ProbeResult, StopProbe};
-use super::runtime::{ContainerSpec, Runtime};
+use super::runtime::{ContainerSpec, Launched, Limits, Recovered, RecoveredState, Runtime};
 use actix::prelude::*;
 use capstan_core::pod_lifecycle::{
     pod_status_json, BackoffPolicy, ContainerEvent, ContainerStatus, CrashLoop, PodStatusInput,
@@ -122,6 +122,8 @@ pub struct PodActor {
     last_status: Option<Value>,
     stopping: bool,
     failed_init: bool,
+    /// Containers an earlier worker started for this pod, to adopt at start.
+    recovered: Vec<Recovered>,
 }
 
 fn list(pod: &Value, path: &str) -> Vec<Value> {
@@ -190,7 +192,14 @@ impl PodActor {
             last_status: None,
             stopping: false,
             failed_init: false,
+            recovered: Vec::new(),
         }
+    }
+
+    /// Adopt these containers (found by `Runtime::recover`) instead of starting afresh.
+    pub fn adopting(mut self, recovered: Vec<Recovered>) -> PodActor {
+        self.recovered = recovered;
+        self
     }
 
     fn grace(&self) -> Duration {
@@ -329,6 +338,7 @@ impl PodActor {
                 .map(PathBuf::from),
             log_path: dir.join(format!("{name}.log")),
             log_max_bytes: self.settings.log_max_bytes,
+            limits: limits(c)?,
         })
     }
 
@@ -348,9 +358,16 @@ impl PodActor {
             Ok(spec) => {
                 self.next_run += 1;
                 let run = self.next_run;
-                let addr =
-                    ContainerActor::new(spec, self.runtime.clone(), ctx.address(), run, init)
-                        .start();
+                let ids = (self.key.clone(), self.uid.clone(), name.to_string());
+                let addr = ContainerActor::new(
+                    ids,
+                    Start::Launch(spec),
+                    self.runtime.clone(),
+                    ctx.address(),
+                    run,
+                    init,
+                )
+                .start();
                 self.running.insert(
                     name.to_string(),
                     Running {
@@ -410,6 +427,12 @@ impl Actor for PodActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         tracing::info!(pod = %self.key, uid = %self.uid, "pod actor started");
         self.start_time = Some(now());
+        if !self.recovered.is_empty() {
+            let recovered = std::mem::take(&mut self.recovered);
+            self.adopt(recovered, ctx);
+            self.report();
+            return;
+        }
         if let Some(first) = self
             .init_specs
             .first()
@@ -426,6 +449,7 @@ impl Actor for PodActor {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         tracing::info!(pod = %self.key, "pod actor stopped");
+        self.runtime.forget_pod(&self.uid);
         self.gone_to.do_send(PodGone {
             key: self.key.clone(),
             uid: self.uid.clone(),
@@ -671,4 +695,176 @@ impl Handler<StopPod> for PodActor {
             r.addr.do_send(StopContainer { grace });
         }
     }
+}
+
+/// `resources.limits` of a container spec; a malformed quantity is a config error naming it.
+fn limits(c: &Value) -> Result<Limits, String> {
+    let get = |res: &str| -> Result<Option<capstan_core::quantity::ParsedQuantity>, String> {
+        match c.pointer(&format!("/resources/limits/{res}")) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                capstan_core::quantity::parse_quantity(&text)
+                    .map(Some)
+                    .map_err(|e| format!("resources.limits.{res}: {e}"))
+            }
+        }
+    };
+    let non_negative = |v: i64| u64::try_from(v).ok().filter(|&v| v > 0);
+    Ok(Limits {
+        memory_bytes: get("memory")?.and_then(|q| non_negative(q.value())),
+        cpu_millis: get("cpu")?.and_then(|q| non_negative(q.milli_value())),
+    })
+}
+
+impl PodActor {
+    /// Starts from the containers an earlier worker left: their statuses continue where the
+    /// master last saw them (restart counts), running ones are adopted, ones that ended
+    /// meanwhile are reported as ended (and restarted per policy), and whatever has no record
+    /// is started as usual.
+    fn adopt(&mut self, recovered: Vec<Recovered>, ctx: &mut Context<Self>) {
+        tracing::info!(pod = %self.key, containers = recovered.len(), "adopting containers started by an earlier worker");
+        for (list, field) in [
+            (&mut self.init_status, "initContainerStatuses"),
+            (&mut self.app_status, "containerStatuses"),
+        ] {
+            for c in list.iter_mut() {
+                let count = self
+                    .pod
+                    .pointer(&format!("/status/{field}"))
+                    .and_then(Value::as_array)
+                    .and_then(|a| {
+                        a.iter()
+                            .find(|s| s.get("name").and_then(Value::as_str) == Some(c.name()))
+                    })
+                    .and_then(|s| s.get("restartCount"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                c.carry_over_restarts(i32::try_from(count).unwrap_or(0));
+            }
+        }
+        let name_of = |c: &Value| {
+            c.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let init_names: Vec<String> = self.init_specs.iter().map(name_of).collect();
+        let app_names: Vec<String> = self.app_specs.iter().map(name_of).collect();
+        let mut by_name: HashMap<String, Recovered> = recovered
+            .into_iter()
+            .map(|r| (r.container.clone(), r))
+            .collect();
+        let any_app = app_names.iter().any(|n| by_name.contains_key(n));
+        // The init container to hand to an actor (the last one with a record), unless the app
+        // containers have started, which means every init container completed.
+        let current_init = if any_app {
+            None
+        } else {
+            init_names.iter().rposition(|n| by_name.contains_key(n))
+        };
+        let done_inits = current_init.unwrap_or(if any_app { init_names.len() } else { 0 });
+        for name in &init_names[..done_inits] {
+            let rec = by_name.remove(name);
+            let uid = self.uid.clone();
+            if let Some(s) = self.status_mut(name, true) {
+                replay_completed(s, rec, &uid);
+            }
+        }
+        self.next_init = done_inits;
+        if let Some(i) = current_init {
+            if let Some(rec) = by_name.remove(&init_names[i]) {
+                self.adopt_one(rec, true, ctx);
+            }
+        } else if any_app || init_names.is_empty() {
+            for name in &app_names {
+                match by_name.remove(name) {
+                    Some(rec) => self.adopt_one(rec, false, ctx),
+                    None => self.launch(name, false, ctx),
+                }
+            }
+        } else {
+            self.launch(&init_names[0], true, ctx);
+        }
+        // Records of containers the spec no longer has: stop what still runs.
+        for (name, rec) in by_name {
+            if let RecoveredState::Running(_) = rec.state {
+                tracing::warn!(pod = %self.key, container = %name, "stopping a recovered container the pod no longer has");
+                let _ = self
+                    .runtime
+                    .signal(rec.pid, super::runtime::StopSignal::Kill);
+            }
+        }
+    }
+
+    /// Hands a recovered container to a ContainerActor; one that ended meanwhile is handed over
+    /// with its exit already delivered, so it is reported (and restarted) like any exit.
+    fn adopt_one(&mut self, rec: Recovered, init: bool, ctx: &mut Context<Self>) {
+        let exit = match rec.state {
+            RecoveredState::Running(rx) => rx,
+            RecoveredState::Exited(exit) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let _ = tx.send(exit);
+                rx
+            }
+        };
+        self.next_run += 1;
+        let run = self.next_run;
+        let ids = (self.key.clone(), self.uid.clone(), rec.container.clone());
+        let launched = Launched {
+            pid: rec.pid,
+            started_at: rec.started_at,
+            exit,
+        };
+        let addr = ContainerActor::new(
+            ids,
+            Start::Adopt(launched),
+            self.runtime.clone(),
+            ctx.address(),
+            run,
+            init,
+        )
+        .start();
+        self.running.insert(
+            rec.container,
+            Running {
+                run,
+                addr,
+                since: Instant::now(),
+                probes: Vec::new(),
+            },
+        );
+    }
+}
+
+/// Replays a completed init container into its status: from its record when there is one,
+/// otherwise as completed now (the app containers ran, so it did complete).
+fn replay_completed(s: &mut ContainerStatus, rec: Option<Recovered>, pod_uid: &str) {
+    let (started_at, pid, exit) = match rec {
+        Some(Recovered {
+            started_at,
+            pid,
+            state: RecoveredState::Exited(exit),
+            ..
+        }) => (started_at, pid, Some(exit)),
+        Some(r) => (r.started_at, r.pid, None),
+        None => (now(), 0, None),
+    };
+    s.handle(ContainerEvent::Started {
+        at: started_at,
+        container_id: format!("{pod_uid}-{}-{pid}", s.name()),
+    });
+    let (at, exit_code, signal, oom_killed) = exit.map_or((now(), 0, None, false), |e| {
+        (e.finished_at, e.exit_code, e.signal, e.oom_killed)
+    });
+    s.handle(ContainerEvent::Exited {
+        at,
+        exit_code,
+        signal,
+        oom_killed,
+        message: None,
+    });
 }

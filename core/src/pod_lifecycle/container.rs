@@ -168,6 +168,14 @@ impl ContainerStatus {
         }
     }
 
+    /// Continues the count of an earlier worker: the container has already been restarted
+    /// `restart_count` times before the run about to be reported (adopted or started). Call
+    /// before the first event.
+    pub fn carry_over_restarts(&mut self, restart_count: i32) {
+        self.starts = u32::try_from(restart_count).unwrap_or(0);
+        self.restart_count = restart_count.max(0);
+    }
+
     /// Applies one event. Leaving a terminated state (to wait, back off or start again) moves it
     /// to `lastState`; every start after the first increments `restartCount`.
     pub fn handle(&mut self, ev: ContainerEvent) {

@@ -1097,3 +1097,27 @@ fn pending_pod_status_json_shape() {
         "regular containers wait PodInitializing while init runs"
     );
 }
+
+#[test]
+fn carried_over_restarts_continue_the_count() {
+    let mut c = ContainerStatus::new("app", "img");
+    c.carry_over_restarts(4);
+    c.handle(ContainerEvent::Started {
+        at: t(1),
+        container_id: "x".into(),
+    });
+    assert_eq!(c.restart_count(), 4, "the adopted run is the same run");
+    c.handle(ContainerEvent::Exited {
+        at: t(2),
+        exit_code: 1,
+        signal: None,
+        oom_killed: false,
+        message: None,
+    });
+    c.handle(ContainerEvent::Started {
+        at: t(3),
+        container_id: "y".into(),
+    });
+    assert_eq!(c.restart_count(), 5);
+    assert_eq!(c.last_state().map(|t| t.exit_code), Some(1));
+}

@@ -2,34 +2,43 @@
 //! pod's containers.
 //!
 //! [`Runtime`] is the seam the pod actors code against; [`ProcessRuntime`] is its first backend
-//! and runs each container as a plain process on this host, in its own process group, with a
-//! cleared environment and its output captured to a CRI-format log file ([`read_log`] reads it
-//! back for `kubectl logs`). An OCI backend (runc) comes later behind the same trait.
+//! and runs each container as a plain process on this host under a shim process ([`shim`]),
+//! in its own process group and, when the worker runs as root with a writable cgroup
+//! hierarchy, its own cgroup with the container's memory, CPU and pids limits ([`cgroups`]).
+//! Output is captured to a CRI-format log file ([`read_log`] reads it back for `kubectl
+//! logs`). A restarted worker finds the containers its predecessor started
+//! ([`Runtime::recover`]). An OCI backend (runc) comes later behind the same trait.
 //!
 //! This module does not decide *when* to start, restart or stop a container (that is the pod
-//! actor's job, fed by `capstan-core`), and it does not isolate anything yet: no namespaces, no
-//! cgroup limits, no user switch. Those arrive with the OCI backend and the cgroup work.
+//! actor's job, fed by `capstan-core`), and it does not isolate beyond cgroups: no namespaces,
+//! no user switch, no image.
 //!
 //! Architecture invariant: a runtime never signals a process it did not launch. Every call that
-//! takes a `pid` checks it against the runtime's set of running containers first, so a stale pid
-//! (the container exited, the kernel reused the number) is a [`RuntimeError::NotRunning`], never
-//! a signal to a stranger.
+//! takes a `pid` checks it against the runtime's running containers, pid *and* start time, so a
+//! stale pid (the container exited, the kernel reused the number) is a
+//! [`RuntimeError::NotRunning`], never a signal to a stranger.
 
+pub mod cgroups;
 mod cri_log;
 mod proc_stats;
 mod process;
+mod record;
+pub mod shim;
 
 #[cfg(test)]
 mod tests;
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::time::Duration;
 
 use capstan_core::time::Timestamp;
 use tokio::sync::oneshot;
 
+pub use cgroups::{Cgroups, Limits};
 pub use cri_log::read_log;
-pub use process::{ProcessRuntime, DEFAULT_HOME, DEFAULT_PATH};
+pub use process::{ProcessRuntime, ProcessRuntimeConfig, DEFAULT_HOME, DEFAULT_PATH};
 
 /// Everything a runtime needs to create and start one container.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,6 +65,8 @@ pub struct ContainerSpec {
     /// Rotate the log to `<log_path>.1` before it would grow past this many bytes (one rotated
     /// file is kept); `0` never rotates.
     pub log_max_bytes: u64,
+    /// `resources.limits` (enforced with cgroups when the worker can use them).
+    pub limits: Limits,
 }
 
 /// A started container.
@@ -77,7 +88,7 @@ pub struct Exit {
     pub exit_code: i32,
     /// The signal that killed the main process, if one did.
     pub signal: Option<i32>,
-    /// Whether the kernel's OOM killer ended it (always `false` until cgroups land).
+    /// Whether the kernel's OOM killer ended it (known only with cgroups).
     pub oom_killed: bool,
     /// When the runtime saw the main process exit.
     pub finished_at: Timestamp,
@@ -101,6 +112,44 @@ pub struct Stats {
     pub memory_bytes: u64,
     /// Live processes.
     pub pids: u32,
+}
+
+/// A container's launch, resolved on the runtime's executor.
+pub type LaunchFuture = Pin<Box<dyn Future<Output = Result<Launched, RuntimeError>> + Send>>;
+
+/// One running container's usage, for the node's usage report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerSample {
+    /// The pod's uid.
+    pub pod_uid: String,
+    /// The container's name.
+    pub container: String,
+    /// Its usage now.
+    pub stats: Stats,
+}
+
+/// A container found by [`Runtime::recover`]: started by an earlier worker on this data_dir.
+#[derive(Debug)]
+pub struct Recovered {
+    /// The pod's uid.
+    pub pod_uid: String,
+    /// The container's name.
+    pub container: String,
+    /// Its main process (the handle for [`Runtime::signal`] while it runs).
+    pub pid: u32,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Running (adopted) or ended while no worker watched.
+    pub state: RecoveredState,
+}
+
+/// Where a recovered container is.
+#[derive(Debug)]
+pub enum RecoveredState {
+    /// Still running, now watched by this runtime: its Exit arrives on the receiver.
+    Running(oneshot::Receiver<Exit>),
+    /// It ended while no worker watched.
+    Exited(Exit),
 }
 
 /// Errors of the container runtime.
@@ -158,6 +207,25 @@ pub enum RuntimeError {
         #[source]
         source: std::io::Error,
     },
+    /// The container's state directory could not be written or read.
+    #[error("container {container}: state directory {}: {source}", path.display())]
+    State {
+        /// The container, as `namespace/name/container`.
+        container: String,
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The container's cgroup could not be created or joined.
+    #[error("container {container}: cgroup: {reason}")]
+    Cgroup {
+        /// The container, as `namespace/name/container`.
+        container: String,
+        /// Why.
+        reason: String,
+    },
     /// The runtime's own executor (the thread that waits for containers and pumps their
     /// output) could not be started or has gone away.
     #[error("container runtime executor unavailable: {reason}")]
@@ -201,6 +269,8 @@ impl RuntimeError {
                 ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::InvalidInput
             ),
             RuntimeError::Log { .. }
+            | RuntimeError::State { .. }
+            | RuntimeError::Cgroup { .. }
             | RuntimeError::Executor { .. }
             | RuntimeError::Signal { .. } => true,
         }
@@ -209,13 +279,19 @@ impl RuntimeError {
 
 /// A container runtime: creates, signals and measures containers.
 pub trait Runtime: Send + Sync + 'static {
-    /// Creates and starts the container; a task owned by the runtime waits for it and sends its
-    /// Exit on `exit`.
-    fn launch(&self, spec: &ContainerSpec) -> Result<Launched, RuntimeError>;
+    /// Creates and starts the container. Once started, the runtime waits for it and sends its
+    /// Exit on `Launched::exit`.
+    fn launch(&self, spec: &ContainerSpec) -> LaunchFuture;
     /// Signals the container's whole process group.
     fn signal(&self, pid: u32, sig: StopSignal) -> Result<(), RuntimeError>;
-    /// Resource usage of the container's process group (from /proc), if it still runs.
+    /// Resource usage of the running container whose main process is `pid`.
     fn stats(&self, pid: u32) -> Option<Stats>;
+    /// Usage of every running container.
+    fn usage(&self) -> Vec<ContainerSample>;
+    /// The containers an earlier worker on this data_dir started (call once, at start).
+    fn recover(&self) -> Vec<Recovered>;
+    /// Drops what the runtime keeps about a pod whose containers have all ended.
+    fn forget_pod(&self, pod_uid: &str);
     /// A short name for nodeInfo.containerRuntimeVersion ("process").
     fn name(&self) -> &'static str;
 }

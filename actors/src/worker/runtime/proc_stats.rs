@@ -1,7 +1,7 @@
 //! Resource usage of a process group, read from `/proc/<pid>/stat` (proc(5)).
 //!
-//! cgroups: once containers get their own cgroup, its `cpuacct.usage`, `memory.usage_in_bytes`
-//! and `pids.current` replace this scan (they also count what left the process group).
+//! Used when containers have no cgroup; with one, the cgroup's own counters are read instead
+//! (they also count processes that left the group).
 
 use super::Stats;
 
@@ -16,6 +16,8 @@ pub(crate) struct ProcStat {
     pub cpu_ticks: u64,
     /// Resident set size in pages.
     pub rss_pages: u64,
+    /// Start time in clock ticks since boot: with the pid, an identity the kernel never reuses.
+    pub start_ticks: u64,
 }
 
 /// Parses a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses and may hold
@@ -35,11 +37,13 @@ pub(crate) fn parse_stat(line: &str) -> Option<ProcStat> {
         .try_fold(0u64, |sum, v| Some(sum.saturating_add(v?)))?;
     // rss may read as negative in odd kernel states; treat that as zero.
     let rss: i64 = fields.get(24 - 3)?.parse().ok()?;
+    let start_ticks = num(22)?;
     Some(ProcStat {
         state,
         pgrp,
         cpu_ticks,
         rss_pages: u64::try_from(rss).unwrap_or(0),
+        start_ticks,
     })
 }
 
