@@ -46,6 +46,7 @@ fn apply_get_describe_delete() {
             "namespace/staging created",
             "pod/hello created",
             "pod/hello-worker-1 created",
+            "pod/limited created",
             "service/web created"
         ]
     );
