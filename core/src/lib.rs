@@ -20,6 +20,7 @@ pub mod node_status;
 pub mod patch;
 pub mod pod_lifecycle;
 pub mod quantity;
+pub mod scheduler;
 pub mod selector;
 pub mod table;
 pub mod time;
