@@ -9,6 +9,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{Context, Result};
 use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
 use capstan_actors::nodes::lifecycle::NodeLifecycle;
+use capstan_actors::nodes::metrics::MetricsRegistry;
 use capstan_actors::nodes::session::SessionConfig;
 use capstan_actors::store::Store;
 use capstan_transport::{Identity, Server, TransportConfig};
@@ -133,6 +134,8 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         let node_addr = node_server.local_addr();
         let lifecycle = NodeLifecycle::new(store.clone(), Duration::from_secs(cfg.node_grace_seconds)).start();
         let authority = Arc::new(MasterAuthority { token: node_token, ca: ca.clone() });
+        // The usage workers report, in memory only: sessions write it, the metrics API reads it.
+        let metrics = MetricsRegistry::new();
         let gateway = NodeGateway::new(
             node_server,
             store.clone(),
@@ -140,8 +143,9 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
             authority,
             SessionConfig { heartbeat_seconds: cfg.heartbeat_seconds },
         )
+        .with_metrics(metrics.clone())
         .start();
-        let state = web::Data::new(ApiState { store, token, server_address, gateway });
+        let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -4,6 +4,7 @@
 //! and receive a certificate.
 
 use super::lifecycle::NodeLifecycle;
+use super::metrics::MetricsRegistry;
 use super::session::{NodeSession, Replace, SessionConfig, SessionEnded};
 use crate::protocol::{channel, HelloAck, JoinRequest, JoinResponse};
 use crate::store::StoreHandle;
@@ -28,6 +29,7 @@ pub struct NodeGateway {
     lifecycle: Addr<NodeLifecycle>,
     authority: Arc<dyn JoinAuthority>,
     cfg: SessionConfig,
+    metrics: MetricsRegistry,
     sessions: HashMap<String, (u64, Addr<NodeSession>, Connection)>,
     next_id: u64,
 }
@@ -47,9 +49,17 @@ impl NodeGateway {
             lifecycle,
             authority,
             cfg,
+            metrics: MetricsRegistry::new(),
             sessions: HashMap::new(),
             next_id: 0,
         }
+    }
+
+    /// Sessions record the usage their workers report into `metrics` (by default, into a
+    /// registry of the gateway's own that nobody reads).
+    pub fn with_metrics(mut self, metrics: MetricsRegistry) -> NodeGateway {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -92,6 +102,7 @@ impl StreamHandler<Accepted> for NodeGateway {
                     ctx.address().recipient(),
                     self.cfg,
                 )
+                .with_metrics(self.metrics.clone())
                 .start();
                 self.sessions.insert(node, (id, session, conn));
             }

@@ -6,6 +6,7 @@
 //! another node.
 
 use super::lifecycle::{Heard, NodeLifecycle};
+use super::metrics::MetricsRegistry;
 use super::node_object::{merge_registration, node_from_hello};
 use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodStreamMsg, StatusBatch};
 use crate::store::{now, EventType, StoreError, StoreHandle, WatchStream, WriteOp};
@@ -48,6 +49,7 @@ pub struct NodeSession {
     lifecycle: Addr<NodeLifecycle>,
     gateway: Recipient<SessionEnded>,
     cfg: SessionConfig,
+    metrics: MetricsRegistry,
 }
 
 impl NodeSession {
@@ -69,7 +71,15 @@ impl NodeSession {
             lifecycle,
             gateway,
             cfg,
+            metrics: MetricsRegistry::new(),
         }
+    }
+
+    /// Records the usage the worker reports in its heartbeats into `metrics` (by default, into
+    /// a registry of its own that nobody reads).
+    pub fn with_metrics(mut self, metrics: MetricsRegistry) -> NodeSession {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -124,7 +134,8 @@ impl StreamHandler<Incoming> for NodeSession {
             }
             channel::HEARTBEAT => {
                 let lifecycle = self.lifecycle.clone();
-                ctx.spawn(heartbeats(stream, node, store, lifecycle).into_actor(self));
+                let metrics = self.metrics.clone();
+                ctx.spawn(heartbeats(stream, node, store, lifecycle, metrics).into_actor(self));
             }
             channel::STATUS => {
                 ctx.spawn(statuses(stream, node, store).into_actor(self));
@@ -242,17 +253,22 @@ fn revision(obj: &Value) -> Option<u64> {
         .and_then(|s| s.parse().ok())
 }
 
-/// Renews the node's conditions on every heartbeat.
+/// Renews the node's conditions on every heartbeat, and keeps the usage a heartbeat carries
+/// (in memory only).
 async fn heartbeats(
     mut stream: IncomingStream,
     node: String,
     store: StoreHandle,
     lifecycle: Addr<NodeLifecycle>,
+    metrics: MetricsRegistry,
 ) {
     loop {
         match stream.recv::<Heartbeat>().await {
-            Ok(Some(_)) => {
+            Ok(Some(hb)) => {
                 lifecycle.do_send(Heard { node: node.clone() });
+                if let Some(usage) = hb.usage {
+                    metrics.record(&node, usage);
+                }
                 if let Err(e) = renew(&store, &node).await {
                     tracing::warn!(%node, error = %e, "could not renew node status");
                 }

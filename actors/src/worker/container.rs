@@ -20,7 +20,7 @@ pub struct StopContainer {
 /// How a container run begins: launched now, or adopted from an earlier worker.
 pub enum Start {
     /// Launch the spec through the runtime.
-    Launch(ContainerSpec),
+    Launch(Box<ContainerSpec>),
     /// A container already running (found by `Runtime::recover`).
     Adopt(Launched),
 }

@@ -361,7 +361,7 @@ impl PodActor {
                 let ids = (self.key.clone(), self.uid.clone(), name.to_string());
                 let addr = ContainerActor::new(
                     ids,
-                    Start::Launch(spec),
+                    Start::Launch(Box::new(spec)),
                     self.runtime.clone(),
                     ctx.address(),
                     run,

@@ -2,6 +2,7 @@
 //! OpenAPI v3 documents kubectl reads to learn that the server validates fields itself
 //! (`fieldValidation`), generated from the resource registry.
 
+use super::metrics::{GROUP as METRICS_GROUP, VERSION as METRICS_VERSION};
 use capstan_core::kinds::{ResourceKind, RESOURCES};
 use serde_json::{json, Value};
 
@@ -47,18 +48,45 @@ fn groups() -> Vec<&'static str> {
     g
 }
 
+/// The metrics API group (`metrics.k8s.io/v1beta1`, served by `api/metrics.rs` from the usage
+/// nodes report, not from the store). kubectl top checks that `/apis` lists it.
+fn metrics_group_entry() -> Value {
+    let gv = json!({"groupVersion": format!("{METRICS_GROUP}/{METRICS_VERSION}"), "version": METRICS_VERSION});
+    json!({"name": METRICS_GROUP, "versions": [gv.clone()], "preferredVersion": gv})
+}
+
 /// `/apis`
 pub fn group_list() -> Value {
-    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups().into_iter().map(group_entry).collect::<Vec<_>>()})
+    let mut list: Vec<Value> = groups().into_iter().map(group_entry).collect();
+    list.push(metrics_group_entry());
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": list})
 }
 
 /// `/apis/{group}`, if served.
 pub fn group(group: &str) -> Option<Value> {
-    groups().contains(&group).then(|| {
-        let mut g = group_entry(group);
-        g["kind"] = json!("APIGroup");
-        g["apiVersion"] = json!("v1");
-        g
+    let mut g = if group == METRICS_GROUP {
+        metrics_group_entry()
+    } else if groups().contains(&group) {
+        group_entry(group)
+    } else {
+        return None;
+    };
+    g["kind"] = json!("APIGroup");
+    g["apiVersion"] = json!("v1");
+    Some(g)
+}
+
+/// `/apis/metrics.k8s.io/v1beta1`, as metrics-server publishes it.
+fn metrics_resource_list() -> Value {
+    let verbs = ["get", "list"];
+    json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": format!("{METRICS_GROUP}/{METRICS_VERSION}"),
+        "resources": [
+            {"name": "nodes", "singularName": "", "namespaced": false, "kind": "NodeMetrics", "verbs": verbs},
+            {"name": "pods", "singularName": "", "namespaced": true, "kind": "PodMetrics", "verbs": verbs},
+        ],
     })
 }
 
@@ -66,8 +94,11 @@ const VERBS: &[&str] = &[
     "create", "delete", "get", "list", "patch", "update", "watch",
 ];
 
-/// `/api/v1` (group `""`) or `/apis/{group}/v1`, if served.
+/// `/api/v1` (group `""`), `/apis/{group}/v1` or `/apis/metrics.k8s.io/v1beta1`, if served.
 pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+    if group == METRICS_GROUP {
+        return (version == METRICS_VERSION).then(metrics_resource_list);
+    }
     let served: Vec<&ResourceKind> = RESOURCES
         .iter()
         .filter(|r| r.group == group && r.version == version)
@@ -237,5 +268,39 @@ mod tests {
         assert!(resource_list("apps", "v1").is_some());
         assert!(resource_list("batch", "v1").is_none());
         assert_eq!(group_list()["groups"][0]["name"], "apps");
+    }
+
+    #[test]
+    fn discovery_lists_the_metrics_api() {
+        // kubectl top looks for a group named metrics.k8s.io with version v1beta1 in /apis.
+        let groups = group_list();
+        let metrics = groups["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["name"] == "metrics.k8s.io")
+            .cloned()
+            .expect("metrics group");
+        assert_eq!(metrics["versions"][0]["version"], "v1beta1");
+        assert_eq!(
+            metrics["preferredVersion"]["groupVersion"],
+            "metrics.k8s.io/v1beta1"
+        );
+        let g = group("metrics.k8s.io").expect("group document");
+        assert_eq!(g["kind"], "APIGroup");
+        assert_eq!(g["versions"], metrics["versions"]);
+        assert!(group("nope.k8s.io").is_none());
+        let list = resource_list("metrics.k8s.io", "v1beta1").expect("resources");
+        assert_eq!(list["groupVersion"], "metrics.k8s.io/v1beta1");
+        let res = list["resources"].as_array().expect("resources");
+        let find = |n: &str| res.iter().find(|r| r["name"] == n).cloned().expect(n);
+        assert_eq!(find("nodes")["kind"], "NodeMetrics");
+        assert_eq!(find("nodes")["namespaced"], false);
+        assert_eq!(find("pods")["kind"], "PodMetrics");
+        assert_eq!(find("pods")["namespaced"], true);
+        assert_eq!(find("pods")["verbs"], json!(["get", "list"]));
+        assert!(resource_list("metrics.k8s.io", "v1").is_none());
+        // The OpenAPI documents stay those of the stored kinds.
+        assert!(openapi_group("metrics.k8s.io").is_none());
     }
 }

@@ -26,6 +26,9 @@ pub async fn dispatch(
 ) -> Result<HttpResponse, ApiError> {
     let path = req.path().to_string();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let ["apis", super::metrics::GROUP, version, rest @ ..] = segs.as_slice() {
+        return super::metrics::serve(&req, &state, version, rest).await;
+    }
     let t = match segs.as_slice() {
         ["api", "v1", rest @ ..] if !rest.is_empty() => target::parse("", "v1", rest),
         ["apis", group, version, rest @ ..] if !rest.is_empty() => {

@@ -1,12 +1,14 @@
-//! The Kubernetes REST API over HTTPS: authentication, discovery, OpenAPI, health, and the
-//! resource verbs. Handlers never panic: every failure is an [`errors::ApiError`] rendered as
-//! a Kubernetes `Status`.
+//! The Kubernetes REST API over HTTPS: authentication, discovery, OpenAPI, health, the
+//! resource verbs and the metrics API (`metrics.k8s.io`, from the usage nodes report).
+//! Handlers never panic: every failure is an [`errors::ApiError`] rendered as a Kubernetes
+//! `Status`.
 
 pub mod discovery;
 pub mod errors;
 mod filter;
 mod handlers;
 mod logs;
+mod metrics;
 mod request;
 mod target;
 mod watch;
@@ -28,6 +30,8 @@ pub struct ApiState {
     pub server_address: String,
     /// The node gateway (to reach a node's worker, e.g. for logs).
     pub gateway: actix::Addr<capstan_actors::nodes::gateway::NodeGateway>,
+    /// The latest usage each node reported (for the `metrics.k8s.io` API).
+    pub metrics: capstan_actors::nodes::metrics::MetricsRegistry,
 }
 
 /// Registers every route.

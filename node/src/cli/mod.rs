@@ -1,5 +1,5 @@
 //! The `capstan` command line (clap): process launchers (`master`) and kubectl-like verbs
-//! (`apply`, `get`, `describe`, `delete`, `version`).
+//! (`apply`, `get`, `describe`, `delete`, `logs`, `top`, `version`).
 
 pub mod apply;
 pub mod delete;
@@ -9,6 +9,7 @@ pub mod logs;
 pub mod manifests;
 pub mod output;
 pub mod tabwriter;
+pub mod top;
 pub mod util;
 pub mod version;
 mod watch;
@@ -63,6 +64,8 @@ pub enum Command {
     Delete(delete::DeleteArgs),
     /// Print a container's log (like `kubectl logs`).
     Logs(logs::LogsArgs),
+    /// CPU and memory used, requested and allocatable, per node or pod (like `kubectl top`).
+    Top(top::TopArgs),
     /// Print the client and server versions.
     Version(version::VersionArgs),
 }
@@ -122,6 +125,7 @@ pub fn main() -> ExitCode {
         Command::Describe(args) => describe::run(args, cli.kubeconfig.as_deref()),
         Command::Delete(args) => delete::run(args, cli.kubeconfig.as_deref()),
         Command::Logs(args) => logs::run(args, cli.kubeconfig.as_deref()),
+        Command::Top(args) => top::run(args, cli.kubeconfig.as_deref()),
         Command::Version(args) => version::run(args, cli.kubeconfig.as_deref()),
     };
     match result {
@@ -169,6 +173,10 @@ mod tests {
             &["apply", "-f", "-", "-f", "-"],
             &["version", "--client"],
             &["--kubeconfig", "/tmp/k", "get", "nodes"],
+            &["top", "nodes"],
+            &["top", "node", "-l", "role=worker"],
+            &["top", "pods", "-n", "dev"],
+            &["top", "po", "-A", "-l", "app=web"],
         ];
         for a in ok {
             assert!(parse(a).is_ok(), "{a:?}: {:?}", parse(a).err());
@@ -184,6 +192,10 @@ mod tests {
             ),
             (&["delete"], "KIND"),
             (&["delete", "pod", "x", "-f", "-"], "cannot be used"),
+            (&["top"], "Usage"),
+            (&["top", "deployments"], "unrecognized subcommand"),
+            (&["top", "pods", "-n", "dev", "-A"], "cannot be used"),
+            (&["top", "pods", "-n", "Bad_NS"], "--namespace"),
         ];
         for (a, want) in bad {
             let err = parse(a).expect_err("must be rejected").to_string();
