@@ -14,5 +14,6 @@
 
 pub mod nodes;
 pub mod protocol;
+pub mod scheduler;
 pub mod store;
 pub mod worker;

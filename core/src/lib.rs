@@ -12,6 +12,7 @@
 
 pub mod admission;
 pub mod api;
+pub mod binding;
 pub mod decode;
 pub mod defaults;
 pub mod fields;

@@ -12,6 +12,10 @@ pub enum Subresource {
     Main,
     /// The `status` subresource: `status` only.
     Status,
+    /// A pod's `binding` subresource: the object as given, spec (`nodeName`) and status (the
+    /// PodScheduled condition) alike; built by [`crate::binding::bind`], never from a client's
+    /// object.
+    Binding,
 }
 
 /// The object's metadata map, created if missing; `None` only when `obj` is not an object.
@@ -142,6 +146,7 @@ fn spec_part(obj: &Value) -> Map<String, Value> {
 /// - `Main`: `status` is kept from `old` when `has_status`; uid, creationTimestamp, deletion
 ///   fields and generation are kept; generation bumps when the spec part changed.
 /// - `Status`: everything is kept from `old` except `status`.
+/// - `Binding`: `new` as it is (metadata identity and generation still kept from `old`).
 pub fn on_update(old: &Value, new: &Value, sub: Subresource, has_status: bool) -> Value {
     let mut out = match sub {
         Subresource::Status => {
@@ -156,6 +161,7 @@ pub fn on_update(old: &Value, new: &Value, sub: Subresource, has_status: bool) -
             }
             o
         }
+        Subresource::Binding => new.clone(),
         Subresource::Main => {
             let mut o = new.clone();
             if has_status {

@@ -126,6 +126,18 @@ pub struct MasterConfig {
     /// Largest frame accepted from a worker, in bytes.
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
+    /// How the scheduler scores resource fit: `LeastAllocated` (spread, the default) or
+    /// `MostAllocated` (bin-pack).
+    #[serde(default = "default_scoring")]
+    pub scheduler_scoring: String,
+    /// Percentage of nodes to find feasible before scoring (1–100); 0 is adaptive, as
+    /// kube-scheduler's percentageOfNodesToScore.
+    #[serde(default)]
+    pub percentage_of_nodes_to_score: u32,
+}
+
+fn default_scoring() -> String {
+    "LeastAllocated".to_string()
 }
 
 fn default_node_listen() -> String {
@@ -199,6 +211,18 @@ impl MasterConfig {
             bail!(
                 "master.max_frame_bytes: {} is out of range 65536..=268435456",
                 self.max_frame_bytes
+            );
+        }
+        if capstan_core::scheduler::ScoringStrategy::parse(&self.scheduler_scoring).is_none() {
+            bail!(
+                "master.scheduler_scoring: {:?} is not LeastAllocated or MostAllocated",
+                self.scheduler_scoring
+            );
+        }
+        if self.percentage_of_nodes_to_score > 100 {
+            bail!(
+                "master.percentage_of_nodes_to_score: {} is out of range 0..=100",
+                self.percentage_of_nodes_to_score
             );
         }
         if !(100..=10_000_000).contains(&self.watch_history) {

@@ -11,6 +11,7 @@ use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
 use capstan_actors::nodes::lifecycle::NodeLifecycle;
 use capstan_actors::nodes::metrics::MetricsRegistry;
 use capstan_actors::nodes::session::SessionConfig;
+use capstan_actors::scheduler::{SchedulerActor, SchedulerConfig};
 use capstan_actors::store::Store;
 use capstan_transport::{Identity, Server, TransportConfig};
 use rustls_pki_types::CertificateDer;
@@ -145,7 +146,21 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         )
         .with_metrics(metrics.clone())
         .start();
-        let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics });
+        let scheduler = SchedulerActor::new(
+            store.clone(),
+            SchedulerConfig {
+                engine: capstan_core::scheduler::Config {
+                    strategy: capstan_core::scheduler::ScoringStrategy::parse(&cfg.scheduler_scoring)
+                        .unwrap_or_default(),
+                    percentage_of_nodes_to_score: (cfg.percentage_of_nodes_to_score > 0)
+                        .then_some(cfg.percentage_of_nodes_to_score),
+                    seed: rand::random(),
+                },
+                ..SchedulerConfig::default()
+            },
+        )
+        .start();
+        let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics, scheduler });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

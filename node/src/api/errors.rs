@@ -56,6 +56,13 @@ impl ApiError {
         e
     }
 
+    /// 409 Conflict with a message of its own.
+    pub fn conflict(kind: &str, name: &str, message: &str) -> ApiError {
+        let mut e = ApiError::new(409, "Conflict", message);
+        e.details = Some(json!({"name": name, "kind": kind}));
+        e
+    }
+
     /// 405 MethodNotAllowed.
     pub fn method_not_allowed(what: &str) -> ApiError {
         ApiError::new(

@@ -45,6 +45,12 @@ pub async fn dispatch(
                 m => Err(ApiError::method_not_allowed(m)),
             };
         }
+        if sub == "binding" && t.resource.kind == "Pod" {
+            return match req.method().as_str() {
+                "POST" => super::binding::create(&req, payload, &state, &t).await,
+                m => Err(ApiError::method_not_allowed(m)),
+            };
+        }
         if sub != "status" || !t.resource.has_status {
             return Err(ApiError::no_route());
         }
@@ -257,7 +263,7 @@ async fn admit_and_update(
     // A status write changes only status: validate the object as it will be stored.
     let candidate = match sub {
         Subresource::Status => write_rules::on_update(old, &new, sub, true),
-        Subresource::Main => new,
+        Subresource::Main | Subresource::Binding => new,
     };
     let Admitted { object, warnings } =
         admit(t.resource.kind, &candidate, Some(old), fv).map_err(admit_err)?;

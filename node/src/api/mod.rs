@@ -3,6 +3,7 @@
 //! Handlers never panic: every failure is an [`errors::ApiError`] rendered as a Kubernetes
 //! `Status`.
 
+mod binding;
 pub mod discovery;
 pub mod errors;
 mod filter;
@@ -32,6 +33,8 @@ pub struct ApiState {
     pub gateway: actix::Addr<capstan_actors::nodes::gateway::NodeGateway>,
     /// The latest usage each node reported (for the `metrics.k8s.io` API).
     pub metrics: capstan_actors::nodes::metrics::MetricsRegistry,
+    /// The scheduler (kept alive with the API; asked for its statistics).
+    pub scheduler: actix::Addr<capstan_actors::scheduler::SchedulerActor>,
 }
 
 /// Registers every route.

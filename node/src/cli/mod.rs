@@ -7,6 +7,7 @@ pub mod describe;
 pub mod get;
 pub mod logs;
 pub mod manifests;
+pub mod node_ops;
 pub mod output;
 pub mod tabwriter;
 pub mod top;
@@ -66,6 +67,12 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// CPU and memory used, requested and allocatable, per node or pod (like `kubectl top`).
     Top(top::TopArgs),
+    /// Mark a node unschedulable (like `kubectl cordon`).
+    Cordon(node_ops::NodeArgs),
+    /// Mark a node schedulable again (like `kubectl uncordon`).
+    Uncordon(node_ops::NodeArgs),
+    /// Add or remove node taints (like `kubectl taint nodes`): key=value:Effect, key:Effect-, key-.
+    Taint(node_ops::TaintArgs),
     /// Print the client and server versions.
     Version(version::VersionArgs),
 }
@@ -126,6 +133,9 @@ pub fn main() -> ExitCode {
         Command::Delete(args) => delete::run(args, cli.kubeconfig.as_deref()),
         Command::Logs(args) => logs::run(args, cli.kubeconfig.as_deref()),
         Command::Top(args) => top::run(args, cli.kubeconfig.as_deref()),
+        Command::Cordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), true),
+        Command::Uncordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), false),
+        Command::Taint(args) => node_ops::taint(args, cli.kubeconfig.as_deref()),
         Command::Version(args) => version::run(args, cli.kubeconfig.as_deref()),
     };
     match result {
