@@ -228,6 +228,52 @@ fn warning_text(h: &str) -> String {
     }
 }
 
+impl Client {
+    /// GETs `path` and hands the body to `on_data` piece by piece as it arrives (a followed
+    /// log), until it ends or `on_data` returns false. A non-2xx answer is an error with the
+    /// server's message.
+    pub fn get_streaming(
+        &self,
+        path: &str,
+        accept: &str,
+        mut on_data: impl FnMut(&[u8]) -> bool,
+    ) -> Result<()> {
+        use std::io::Read;
+        let builder = self.build("GET", path, accept, None);
+        let mut resp = self
+            .agent
+            .run(builder.body(())?)
+            .map_err(|e| anyhow!("cannot reach the API server at {}: {e}", self.server))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let body = resp
+                .body_mut()
+                .with_config()
+                .limit(MAX_RESPONSE)
+                .read_to_vec()?;
+            return Err(anyhow!(Response {
+                status,
+                body,
+                warnings: vec![]
+            }
+            .error_text()));
+        }
+        let mut reader = resp.into_body().into_with_config().limit(u64::MAX).reader();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(anyhow!("reading the answer of {}: {e}", self.server)),
+            };
+            if !on_data(&buf[..n]) {
+                return Ok(());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -9,7 +9,10 @@ use tracing::{debug, warn};
 
 use crate::{
     frame::{decode_body, encode_frame_into, read_frame_bytes, write_bytes},
-    stream::{self, encode_header, Header, IncomingStream, PushSender, StreamKind, HEADER_MAX},
+    stream::{
+        self, encode_header, Header, IncomingStream, PushSender, ResponseStream, StreamKind,
+        HEADER_MAX,
+    },
     tls::common_name,
     TransportConfig, TransportError, PROTOCOL_VERSION,
 };
@@ -112,6 +115,46 @@ impl Connection {
                     "request on channel {channel} took over {limit:?}"
                 )))
             })
+    }
+
+    /// Sends `req` on a fresh stream of `channel` and returns the stream of responses the peer
+    /// sends (it answers with [`IncomingStream::into_responder`]). Returns once the peer has
+    /// accepted the stream, i.e. once its first response frame (or the end of its answer) is
+    /// on the way; that wait is bounded by the request timeout. Reading the responses then has
+    /// no overall bound: the connection's idle timeout bounds a dead peer. Dropping the
+    /// [`ResponseStream`] tells the peer to stop.
+    pub async fn request_stream<Req: Serialize>(
+        &self,
+        channel: u16,
+        req: &Req,
+    ) -> Result<ResponseStream, TransportError> {
+        let max = self.settings.max_frame;
+        let mut buf = Vec::with_capacity(128);
+        encode_header(self.version, channel, StreamKind::Request, &mut buf);
+        encode_frame_into(req, max, &mut buf)?;
+        let open = async {
+            let (mut send, mut recv) = self
+                .inner
+                .open_bi()
+                .await
+                .map_err(TransportError::from_connection)?;
+            write_bytes(&mut send, buf).await?;
+            let _ = send.finish();
+            // On an error or the timeout, dropping the unfinished `recv` stops the stream.
+            stream::read_reply(self, &mut recv).await?;
+            Ok(ResponseStream {
+                channel,
+                _send: send,
+                recv,
+                conn: self.clone(),
+            })
+        };
+        let limit = self.settings.request_timeout;
+        tokio::time::timeout(limit, open).await.unwrap_or_else(|_| {
+            Err(TransportError::Timeout(format!(
+                "streamed request on channel {channel}: no answer within {limit:?}"
+            )))
+        })
     }
 
     /// Opens a long-lived push stream on `channel`. Returns once the peer has accepted it (its

@@ -12,8 +12,9 @@
 //!
 //! Layout: [`frame`] (framing and codec), [`tls`] (rustls configurations), `endpoint`
 //! ([`Server`], [`Client`]), `connection` ([`Connection`]), `stream` (stream headers,
-//! [`PushSender`], [`IncomingStream`]), `backoff` ([`Backoff`], [`connect_with_backoff`]) and
-//! `error` ([`TransportError`]). Peer input never panics a task: every malformed frame, header
+//! [`PushSender`], [`IncomingStream`], streamed responses with [`ResponseStream`] and
+//! [`Responder`]), `backoff` ([`Backoff`], [`connect_with_backoff`]) and `error`
+//! ([`TransportError`]). Peer input never panics a task: every malformed frame, header
 //! or certificate becomes a [`TransportError`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -35,7 +36,7 @@ pub use error::TransportError;
 pub use frame::{decode_body, encode_frame, read_frame, write_frame};
 #[doc(hidden)]
 pub use stream::encode_header;
-pub use stream::{IncomingStream, PushSender, StreamKind};
+pub use stream::{IncomingStream, PushSender, Responder, ResponseStream, StreamKind};
 pub use tls::{
     client_crypto, pinned_client_crypto, server_crypto, sha256_hex, Identity, PinnedCa, ALPN,
 };

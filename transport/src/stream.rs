@@ -4,7 +4,9 @@
 //! - opener → accepter: header `[version u32 BE][channel u16 BE][kind u8]`, then message frames
 //!   (one for a request, any number for a push stream), then the end of the stream;
 //! - accepter → opener: reply `[version u32 BE][status u8]` (0 accepted, 1 version mismatch),
-//!   then, for a request, one response frame.
+//!   then, for a request, one response frame, or any number of them for a streamed response
+//!   ([`Connection::request_stream`], [`IncomingStream::into_responder`]), then the end of the
+//!   stream.
 //!
 //! Header and reply start with the version in a fixed layout so that any future version can
 //! still read it; trailing bytes after the known fields are ignored.
@@ -22,6 +24,9 @@ pub(crate) const HEADER_MAX: usize = 64;
 
 /// Application error code on a stream we refuse (version mismatch, bad header).
 pub(crate) const STREAM_REFUSED: VarInt = VarInt::from_u32(1);
+
+/// Application error code on a streamed response the opener no longer wants.
+pub(crate) const STREAM_CANCELLED: VarInt = VarInt::from_u32(2);
 
 /// What the opener of a stream means to do with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,8 +222,9 @@ pub struct IncomingStream {
 }
 
 impl IncomingStream {
-    /// Whether the opener made a request (and waits for [`respond`](Self::respond)) or a push
-    /// stream.
+    /// Whether the opener made a request (and waits for [`respond`](Self::respond), or for the
+    /// frames of [`into_responder`](Self::into_responder) if it asked for a streamed response)
+    /// or a push stream.
     pub fn kind(&self) -> StreamKind {
         self.kind
     }
@@ -268,6 +274,21 @@ impl IncomingStream {
             .map_err(|e| TransportError::Closed(e.to_string()))
     }
 
+    /// Turns a request into a streamed response: the opener (which called
+    /// [`Connection::request_stream`]) receives every frame sent with [`Responder::send`], then
+    /// the end of the stream at [`Responder::finish`]. The "accepted" reply goes out with the
+    /// first frame.
+    pub fn into_responder(self) -> Responder {
+        Responder {
+            channel: self.channel,
+            send: self.send,
+            _recv: self.recv,
+            conn: self.conn,
+            reply_pending: self.reply_pending,
+            broken: false,
+        }
+    }
+
     /// Writes the "accepted" reply now (push streams get it before the opener may send).
     pub(crate) async fn accept_now(&mut self) -> Result<(), TransportError> {
         let mut buf = Vec::with_capacity(9);
@@ -278,6 +299,176 @@ impl IncomingStream {
             .map_err(|_| TransportError::Timeout("writing a stream reply".into()))??;
         self.reply_pending = false;
         Ok(())
+    }
+}
+
+/// The opener's side of a streamed response ([`Connection::request_stream`]): the frames the
+/// peer sends, in order. Dropping it stops the stream: the peer's next send fails.
+pub struct ResponseStream {
+    pub(crate) channel: u16,
+    // Finished already; held so that nothing about the request direction changes early.
+    pub(crate) _send: SendStream,
+    pub(crate) recv: RecvStream,
+    pub(crate) conn: Connection,
+}
+
+impl std::fmt::Debug for ResponseStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseStream")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ResponseStream {
+    /// The channel the request was sent on.
+    pub fn channel(&self) -> u16 {
+        self.channel
+    }
+
+    /// The next response, `None` once the peer has finished its answer. Waits as long as the
+    /// peer keeps the stream open (no overall timeout); the connection's idle timeout bounds a
+    /// dead peer. A peer that resets the stream gives [`TransportError::Closed`]; a frame over
+    /// the limit closes the connection.
+    pub async fn recv<T: DeserializeOwned>(&mut self) -> Result<Option<T>, TransportError> {
+        let max = self.conn.settings.max_frame;
+        match self
+            .conn
+            .guard(read_frame_bytes(&mut self.recv, max).await)?
+        {
+            Some(body) => crate::frame::decode_body(&body, max).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Drop for ResponseStream {
+    fn drop(&mut self) {
+        // Fails harmlessly when the answer was read to its end.
+        let _ = self.recv.stop(STREAM_CANCELLED);
+    }
+}
+
+/// The accepter's side of a streamed response ([`IncomingStream::into_responder`]).
+///
+/// Each [`send`](Self::send) is bounded by the request timeout (a peer that stops reading makes
+/// it fail with [`TransportError::Timeout`]); an opener that dropped its [`ResponseStream`]
+/// makes it fail with [`TransportError::Closed`]. After any error the stream is reset and every
+/// later send fails. Dropping a responder without [`finish`](Self::finish) ends the stream as
+/// well.
+pub struct Responder {
+    channel: u16,
+    send: SendStream,
+    // Held so that the opener's request direction is not stopped under it.
+    _recv: RecvStream,
+    conn: Connection,
+    reply_pending: bool,
+    broken: bool,
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder")
+            .field("channel", &self.channel)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Responder {
+    /// The channel the request came on.
+    pub fn channel(&self) -> u16 {
+        self.channel
+    }
+
+    /// The connection this stream belongs to.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Sends one response frame (the first one carries the "accepted" reply too).
+    pub async fn send<T: Serialize>(&mut self, msg: &T) -> Result<(), TransportError> {
+        if self.broken {
+            return Err(TransportError::Closed(format!(
+                "streamed response on channel {} failed earlier",
+                self.channel
+            )));
+        }
+        let mut buf = Vec::with_capacity(128);
+        if self.reply_pending {
+            encode_reply(self.conn.version, ACCEPTED, &mut buf);
+        }
+        encode_frame_into(msg, self.conn.settings.max_frame, &mut buf)?;
+        let limit = self.conn.settings.request_timeout;
+        let res = match tokio::time::timeout(limit, write_bytes(&mut self.send, buf)).await {
+            Ok(res) => res,
+            Err(_) => Err(TransportError::Timeout(format!(
+                "streamed response on channel {}: the peer did not take the frame within {limit:?}",
+                self.channel
+            ))),
+        };
+        match res {
+            Ok(()) => {
+                self.reply_pending = false;
+                Ok(())
+            }
+            Err(e) => {
+                // A write cut off half-way leaves the stream unframed: never write it again.
+                self.broken = true;
+                let _ = self.send.reset(STREAM_REFUSED);
+                Err(e)
+            }
+        }
+    }
+
+    /// Resolves when the opener no longer reads the stream: it dropped its [`ResponseStream`]
+    /// (or the connection is lost). Lets an idle responder notice without sending. Does not
+    /// borrow the responder.
+    pub fn stopped(&self) -> impl std::future::Future<Output = TransportError> + Send + 'static {
+        let stopped = self.send.stopped();
+        let channel = self.channel;
+        async move {
+            match stopped.await {
+                Ok(Some(code)) => TransportError::Closed(format!(
+                    "the peer stopped reading the streamed response on channel {channel} (code {code})"
+                )),
+                Ok(None) => TransportError::Closed(format!(
+                    "streamed response on channel {channel} is complete"
+                )),
+                Err(quinn::StoppedError::ConnectionLost(e)) => TransportError::from_connection(e),
+                Err(e) => TransportError::Closed(e.to_string()),
+            }
+        }
+    }
+
+    /// Ends the answer: the opener's [`ResponseStream::recv`] gives `None` after the frames
+    /// sent. Returns once the end is queued (keep a handle of the connection alive until it is
+    /// delivered, as with [`IncomingStream::respond`]).
+    pub async fn finish(mut self) -> Result<(), TransportError> {
+        if self.broken {
+            return Err(TransportError::Closed(format!(
+                "streamed response on channel {} failed earlier",
+                self.channel
+            )));
+        }
+        if self.reply_pending {
+            let mut buf = Vec::with_capacity(9);
+            encode_reply(self.conn.version, ACCEPTED, &mut buf);
+            let limit = self.conn.settings.request_timeout;
+            match tokio::time::timeout(limit, write_bytes(&mut self.send, buf)).await {
+                Ok(res) => res?,
+                Err(_) => {
+                    let _ = self.send.reset(STREAM_REFUSED);
+                    return Err(TransportError::Timeout(format!(
+                        "streamed response on channel {}: the peer did not take the reply within {limit:?}",
+                        self.channel
+                    )));
+                }
+            }
+        }
+        self.send
+            .finish()
+            .map_err(|e| TransportError::Closed(e.to_string()))
     }
 }
 

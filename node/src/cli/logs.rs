@@ -1,5 +1,5 @@
-//! `capstan logs POD [-c CONTAINER] [--tail N] [--previous] [--timestamps]`: a container's log,
-//! read by the master from the pod's worker.
+//! `capstan logs POD [-c CONTAINER] [--tail N] [--previous] [--timestamps] [-f]`: a container's
+//! log, read by the master from the pod's worker; with `-f`, followed until the container stops.
 
 use super::util::{check_name, connect, out, parse_namespace, with_query, VerbResult};
 use std::path::Path;
@@ -21,7 +21,8 @@ pub struct LogsArgs {
     /// Prefix each line with its RFC 3339 timestamp.
     #[arg(long)]
     pub timestamps: bool,
-    /// Accepted for kubectl compatibility; prints the log as it is now (streaming comes later).
+    /// Keep printing new lines as the container writes them, until it stops (ignored with
+    /// --previous).
     #[arg(short = 'f', long)]
     pub follow: bool,
     /// The namespace (default: the kubeconfig context's).
@@ -48,6 +49,7 @@ pub fn run(args: LogsArgs, kubeconfig: Option<&Path>) -> VerbResult {
         .namespace
         .clone()
         .unwrap_or_else(|| client.namespace.clone());
+    let follow = args.follow && !args.previous;
     let tail = if args.tail >= 0 {
         args.tail.to_string()
     } else {
@@ -60,8 +62,20 @@ pub fn run(args: LogsArgs, kubeconfig: Option<&Path>) -> VerbResult {
             ("tailLines", &tail),
             ("previous", if args.previous { "true" } else { "" }),
             ("timestamps", if args.timestamps { "true" } else { "" }),
+            ("follow", if follow { "true" } else { "" }),
         ],
     );
+    if follow {
+        return client.get_streaming(&path, "text/plain, application/json", |data| {
+            use std::io::Write;
+            let mut so = std::io::stdout().lock();
+            if so.write_all(data).and_then(|()| so.flush()).is_err() {
+                // stdout is gone (a closed pipe): nobody reads on.
+                std::process::exit(1);
+            }
+            true
+        });
+    }
     let resp = client.request("GET", &path, None, "text/plain, application/json")?;
     if !resp.ok() {
         anyhow::bail!(resp.error_text());
