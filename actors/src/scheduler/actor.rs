@@ -383,34 +383,28 @@ impl Handler<Drain> for SchedulerActor {
     type Result = ();
     fn handle(&mut self, _: Drain, ctx: &mut Self::Context) {
         self.draining = false;
-        let now = Instant::now();
-        let mut binds = Vec::new();
-        let mut failures = Vec::new();
-        for _ in 0..self.config.batch.max(1) {
-            let Some((uid, waiting)) = self.queue.pop() else {
-                break;
-            };
-            match self.engine.schedule_and_assume(&waiting.info) {
-                Ok(placement) => {
-                    self.stats.scheduled += 1;
-                    self.queue.remove(&uid);
-                    binds.push((uid.clone(), waiting.pod.clone(), placement.node.clone()));
-                    self.in_flight.insert(
-                        uid,
-                        InFlight {
-                            node: placement.node,
-                            waiting,
-                        },
-                    );
-                }
-                Err(why) => {
-                    self.stats.unschedulable_attempts += 1;
-                    let message = why.to_string();
-                    self.queue.failed(&uid, message.clone(), now);
-                    failures.push((waiting.pod.clone(), message));
-                }
-            }
+        let (decided, failed) = super::decide(
+            &mut self.engine,
+            &mut self.queue,
+            self.config.batch,
+            Instant::now(),
+            None,
+        );
+        self.stats.scheduled += decided.len() as u64;
+        self.stats.unschedulable_attempts += failed.len() as u64;
+        let mut binds = Vec::with_capacity(decided.len());
+        for d in decided {
+            binds.push((d.uid.clone(), d.waiting.pod.clone(), d.node.clone()));
+            self.in_flight.insert(
+                d.uid,
+                InFlight {
+                    node: d.node,
+                    waiting: d.waiting,
+                },
+            );
         }
+        let failures: Vec<(Arc<Value>, String)> =
+            failed.into_iter().map(|f| (f.pod, f.message)).collect();
         if !binds.is_empty() {
             let store = self.store.clone();
             let writes =

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// First retry delay after a failed attempt (kube-scheduler's podInitialBackoffSeconds).
-pub(crate) const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 /// Longest retry delay (kube-scheduler's podMaxBackoffSeconds).
-pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(10);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// A pod waiting for a node.
 #[derive(Debug, Clone)]
-pub(crate) struct Waiting {
+pub struct Waiting {
     /// The pod as last seen.
     pub pod: Arc<Value>,
     /// What the engine needs of it.
@@ -29,7 +29,7 @@ pub(crate) struct Waiting {
 
 /// The queue. Every waiting pod is in `waiting`; those ready to try are also in `active`.
 #[derive(Debug, Default)]
-pub(crate) struct Queue {
+pub struct Queue {
     waiting: HashMap<String, Waiting>,
     active: VecDeque<String>,
     in_active: HashSet<String>,

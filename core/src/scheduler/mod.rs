@@ -30,6 +30,7 @@ pub mod reasons;
 mod rng;
 mod scores;
 pub mod snapshot;
+pub mod synthetic;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! (`apply`, `get`, `describe`, `delete`, `logs`, `top`, `version`).
 
 pub mod apply;
+pub mod bench;
 pub mod delete;
 pub mod describe;
 pub mod get;
@@ -73,6 +74,8 @@ pub enum Command {
     Uncordon(node_ops::NodeArgs),
     /// Add or remove node taints (like `kubectl taint nodes`): key=value:Effect, key:Effect-, key-.
     Taint(node_ops::TaintArgs),
+    /// Benchmarks: `capstan bench scheduler --nodes N --pods P [--seed S]`.
+    Bench(bench::BenchArgs),
     /// Print the client and server versions.
     Version(version::VersionArgs),
 }
@@ -136,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Cordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), true),
         Command::Uncordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), false),
         Command::Taint(args) => node_ops::taint(args, cli.kubeconfig.as_deref()),
+        Command::Bench(args) => bench::run(args, cli.kubeconfig.as_deref()),
         Command::Version(args) => version::run(args, cli.kubeconfig.as_deref()),
     };
     match result {
