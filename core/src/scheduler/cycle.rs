@@ -81,7 +81,7 @@ impl<'a> Cycle<'a> {
             cx.preferred.push((&t.topology_key, weighted));
         }
         let mut forbidden: HashMap<String, HashSet<String>> = HashMap::new();
-        for existing in snapshot.anti_affinity_pods() {
+        for existing in snapshot.anti_affinity_candidates(&pod.labels) {
             for t in &existing.anti_affinity {
                 if t.matches(&pod.namespace, &pod.labels) {
                     if let Some(d) = domain(snapshot, &existing.node, &t.topology_key) {

@@ -139,55 +139,69 @@ impl Scheduler {
         let snapshot = &self.snapshot;
         let slots = snapshot.slots();
         let total = snapshot.node_count();
-        let mut unschedulable = Unschedulable {
-            nodes: total,
-            ..Unschedulable::default()
-        };
         if total == 0 {
-            return Err(unschedulable);
+            return Err(Unschedulable::default());
         }
         let want = self.feasible_to_find(total);
         let cx = Cycle::new(pod, snapshot);
         let start = self.next_start % slots;
         let mut feasible: Vec<&NodeInfo> = Vec::with_capacity(want.min(total));
         let mut evaluated = 0;
-        let mut processed = 0;
-        for k in 0..slots {
-            processed = k + 1;
-            let Some(node) = snapshot.node_at((start + k) % slots) else {
+        let mut last = start;
+        // Nodes that cannot pass (wrong label, full topology domain) are not visited at all
+        // when an index narrows the search; every visited node still passes every filter.
+        let candidates = candidate_slots(&cx, snapshot, total);
+        let order: Box<dyn Iterator<Item = usize>> = match &candidates {
+            None => Box::new((0..slots).map(|k| (start + k) % slots)),
+            Some(c) => {
+                let p = c.partition_point(|&s| s < start);
+                Box::new(c[p..].iter().chain(&c[..p]).copied())
+            }
+        };
+        for slot in order {
+            last = slot;
+            let Some(node) = snapshot.node_at(slot) else {
                 continue;
             };
             evaluated += 1;
-            match filters::run(&cx, node) {
-                Ok(()) => {
-                    feasible.push(node);
-                    if feasible.len() >= want {
-                        break;
-                    }
+            if filters::run(&cx, node).is_ok() {
+                feasible.push(node);
+                if feasible.len() >= want {
+                    break;
                 }
-                Err(reasons) => unschedulable.record(&reasons),
             }
         }
-        self.next_start = (start + processed) % slots;
-        let chosen = match feasible.len() {
-            0 => return Err(unschedulable),
-            1 => 0,
-            _ => {
-                let totals = scores::total(&cx, &feasible, self.config.strategy);
-                let best = totals.iter().copied().max().unwrap_or(0);
-                // Reservoir sampling over the best: each tie equally likely.
-                let mut pick = 0;
-                let mut seen = 0u64;
-                for (i, &t) in totals.iter().enumerate() {
-                    if t == best {
-                        seen += 1;
-                        if self.rng.below(seen) == 0 {
-                            pick = i;
-                        }
+        self.next_start = (last + 1) % slots;
+        if feasible.is_empty() {
+            // Nothing fits: every node says why, as kube-scheduler's message counts them all.
+            let mut unschedulable = Unschedulable {
+                nodes: total,
+                ..Unschedulable::default()
+            };
+            for node in snapshot.nodes() {
+                if let Err(reasons) = filters::run(&cx, node) {
+                    unschedulable.record(&reasons);
+                }
+            }
+            return Err(unschedulable);
+        }
+        let chosen = if feasible.len() == 1 {
+            0
+        } else {
+            let totals = scores::total(&cx, &feasible, self.config.strategy);
+            let best = totals.iter().copied().max().unwrap_or(0);
+            // Reservoir sampling over the best: each tie equally likely.
+            let mut pick = 0;
+            let mut seen = 0u64;
+            for (i, &t) in totals.iter().enumerate() {
+                if t == best {
+                    seen += 1;
+                    if self.rng.below(seen) == 0 {
+                        pick = i;
                     }
                 }
-                pick
             }
+            pick
         };
         Ok(Placement {
             node: feasible[chosen].name.clone(),
@@ -208,4 +222,44 @@ impl Scheduler {
         self.assume(pod, &p.node);
         Ok(p)
     }
+}
+
+/// The only slots that can pass the filters, when an index says so and it is fewer than all
+/// `total` nodes: the named node, the nodes carrying the nodeSelector's first label, or the
+/// nodes in the topology domains a DoNotSchedule spread constraint still allows. Sorted.
+fn candidate_slots(cx: &Cycle, snapshot: &Snapshot, total: usize) -> Option<Vec<usize>> {
+    let pod = cx.pod;
+    let mut best: Option<Vec<usize>> = None;
+    let mut consider = |c: Vec<usize>| {
+        if c.len() < total && best.as_ref().is_none_or(|b| c.len() < b.len()) {
+            best = Some(c);
+        }
+    };
+    if let Some(name) = &pod.node_name {
+        consider(snapshot.slot_of(name).into_iter().collect());
+    }
+    if let Some((k, v)) = pod.node_selector.iter().next() {
+        consider(
+            snapshot
+                .nodes_labelled(k, v)
+                .map(|s| s.iter().copied().collect())
+                .unwrap_or_default(),
+        );
+    }
+    for s in cx
+        .spread
+        .iter()
+        .filter(|s| s.when == model::WhenUnsatisfiable::DoNotSchedule)
+    {
+        let mut slots: Vec<usize> = s
+            .counts
+            .iter()
+            .filter(|(_, &count)| count + s.self_match - s.min <= s.max_skew)
+            .flat_map(|(d, _)| snapshot.nodes_labelled(&s.key, d).into_iter().flatten())
+            .copied()
+            .collect();
+        slots.sort_unstable();
+        consider(slots);
+    }
+    best
 }

@@ -5,7 +5,7 @@
 
 use super::model::{AffinityTerm, HostPort, NodeInfo, PodInfo, Resources};
 use crate::selector::LabelSelector;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A pod the snapshot counts on a node (bound, or assumed by the scheduler).
 #[derive(Debug, Clone, PartialEq)]
@@ -35,10 +35,14 @@ pub struct Snapshot {
     /// (namespace, label key, label value) → pod uids.
     by_label: HashMap<(String, String, String), HashSet<String>>,
     by_namespace: HashMap<String, HashSet<String>>,
-    /// Pods with required anti-affinity terms.
-    anti_pods: HashSet<String>,
+    /// Pods with required anti-affinity terms, by the first `matchLabels` pair of each term
+    /// (only pods carrying that label can match the term), or under `None` for terms without
+    /// `matchLabels`.
+    anti_index: HashMap<Option<(String, String)>, HashSet<String>>,
     /// Label key → value → number of nodes carrying it (the topology domains).
     domains: HashMap<String, HashMap<String, usize>>,
+    /// (label key, value) → the slots of the nodes carrying it.
+    nodes_by_label: HashMap<(String, String), BTreeSet<usize>>,
 }
 
 impl Snapshot {
@@ -87,9 +91,66 @@ impl Snapshot {
         self.domains.get(key)
     }
 
-    /// Uids of pods with required anti-affinity.
+    /// Pods with required anti-affinity.
     pub fn anti_affinity_pods(&self) -> impl Iterator<Item = &AssignedPod> {
-        self.anti_pods.iter().filter_map(|uid| self.pods.get(uid))
+        let uids: HashSet<&String> = self.anti_index.values().flatten().collect();
+        uids.into_iter().filter_map(|uid| self.pods.get(uid))
+    }
+
+    /// Pods with a required anti-affinity term that a pod with `labels` may match: those whose
+    /// term's first `matchLabels` pair is among `labels`, and those whose term has none. (A
+    /// pod may come more than once.)
+    pub fn anti_affinity_candidates<'a>(
+        &'a self,
+        labels: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a AssignedPod> + 'a {
+        labels
+            .iter()
+            .filter_map(|(k, v)| self.anti_index.get(&Some((k.clone(), v.clone()))))
+            .chain(self.anti_index.get(&None))
+            .flatten()
+            .filter_map(|uid| self.pods.get(uid))
+    }
+
+    fn anti_keys(terms: &[AffinityTerm]) -> Vec<Option<(String, String)>> {
+        let mut keys: Vec<Option<(String, String)>> = terms
+            .iter()
+            .map(|t| {
+                t.selector
+                    .match_labels
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// The slots of the nodes labelled `key=value`, in slot order.
+    pub fn nodes_labelled(&self, key: &str, value: &str) -> Option<&BTreeSet<usize>> {
+        self.nodes_by_label
+            .get(&(key.to_string(), value.to_string()))
+    }
+
+    /// The slot of the node named `name`.
+    pub fn slot_of(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+
+    fn index_labels(&mut self, slot: usize, labels: &BTreeMap<String, String>, add: bool) {
+        for (k, v) in labels {
+            let key = (k.clone(), v.clone());
+            if add {
+                self.nodes_by_label.entry(key).or_default().insert(slot);
+            } else if let Some(set) = self.nodes_by_label.get_mut(&key) {
+                set.remove(&slot);
+                if set.is_empty() {
+                    self.nodes_by_label.remove(&key);
+                }
+            }
+        }
     }
 
     fn count_domains(&mut self, labels: &BTreeMap<String, String>, add: bool) {
@@ -119,13 +180,16 @@ impl Snapshot {
             let old_labels = self.slots[i].as_ref().map(|n| n.labels.clone());
             if let Some(old) = old_labels {
                 self.count_domains(&old, false);
+                self.index_labels(i, &old, false);
             }
             self.count_domains(&node.labels, true);
+            self.index_labels(i, &node.labels, true);
             self.slots[i] = Some(node);
             return;
         }
         self.count_domains(&node.labels, true);
         let name = node.name.clone();
+        let labels = node.labels.clone();
         let i = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = Some(node);
@@ -136,6 +200,7 @@ impl Snapshot {
                 self.slots.len() - 1
             }
         };
+        self.index_labels(i, &labels, true);
         self.by_name.insert(name, i);
     }
 
@@ -145,6 +210,7 @@ impl Snapshot {
         let i = self.by_name.remove(name)?;
         let node = self.slots[i].take()?;
         self.count_domains(&node.labels, false);
+        self.index_labels(i, &node.labels, false);
         self.free.push(i);
         Some(node)
     }
@@ -188,8 +254,11 @@ impl Snapshot {
             .entry(assigned.namespace.clone())
             .or_default()
             .insert(pod.uid.clone());
-        if !assigned.anti_affinity.is_empty() {
-            self.anti_pods.insert(pod.uid.clone());
+        for key in Self::anti_keys(&assigned.anti_affinity) {
+            self.anti_index
+                .entry(key)
+                .or_default()
+                .insert(pod.uid.clone());
         }
         self.pods_by_node
             .entry(node.to_string())
@@ -226,7 +295,14 @@ impl Snapshot {
                 self.by_namespace.remove(&p.namespace);
             }
         }
-        self.anti_pods.remove(uid);
+        for key in Self::anti_keys(&p.anti_affinity) {
+            if let Some(set) = self.anti_index.get_mut(&key) {
+                set.remove(uid);
+                if set.is_empty() {
+                    self.anti_index.remove(&key);
+                }
+            }
+        }
         if let Some(set) = self.pods_by_node.get_mut(&p.node) {
             set.remove(uid);
             if set.is_empty() {
