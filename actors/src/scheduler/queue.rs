@@ -129,6 +129,11 @@ impl Queue {
         self.waiting.len()
     }
 
+    /// Whether no pod is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
     /// Pods ready to decide now.
     pub fn active_len(&self) -> usize {
         self.in_active.len()

@@ -27,7 +27,7 @@ pub fn node(i: usize, rng_seed: u64) -> NodeInfo {
         "node.kubernetes.io/instance-type".to_string(),
         format!("c{cores}"),
     );
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         labels.insert("disk".to_string(), "ssd".to_string());
     }
     let taints = if i % 50 == 7 {

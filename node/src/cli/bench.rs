@@ -163,7 +163,7 @@ fn scheduler(b: SchedulerBench) -> VerbResult {
         outln(&format!("  {k:<22}{v:>14}"));
     }
     let mut top: Vec<(String, usize)> = reasons.into_iter().collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|t| std::cmp::Reverse(t.1));
     for (msg, n) in top.iter().take(3) {
         outln(&format!("  unschedulable ×{n}: {msg}"));
     }

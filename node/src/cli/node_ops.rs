@@ -237,7 +237,7 @@ mod tests {
             value: "2".into(),
             effect: "NoSchedule".into(),
         };
-        let err = apply_changes("n", &current, &[add.clone()], false).unwrap_err();
+        let err = apply_changes("n", &current, std::slice::from_ref(&add), false).unwrap_err();
         assert!(err.to_string().contains("--overwrite is false"), "{err}");
         let replaced = apply_changes("n", &current, &[add], true).unwrap();
         assert_eq!(
