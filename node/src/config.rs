@@ -134,6 +134,14 @@ pub struct MasterConfig {
     /// kube-scheduler's percentageOfNodesToScore.
     #[serde(default)]
     pub percentage_of_nodes_to_score: u32,
+    /// Run the scheduler (`false`: an API server alone; pods need `spec.nodeName` or an outside
+    /// scheduler using the `pods/binding` subresource).
+    #[serde(default = "default_scheduler")]
+    pub scheduler: bool,
+}
+
+fn default_scheduler() -> bool {
+    true
 }
 
 fn default_scoring() -> String {

@@ -146,7 +146,8 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         )
         .with_metrics(metrics.clone())
         .start();
-        let scheduler = SchedulerActor::new(
+        let scheduler = cfg.scheduler.then(|| {
+            SchedulerActor::new(
             store.clone(),
             SchedulerConfig {
                 engine: capstan_core::scheduler::Config {
@@ -159,7 +160,8 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
                 ..SchedulerConfig::default()
             },
         )
-        .start();
+        .start()
+        });
         let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics, scheduler });
         let server = HttpServer::new(move || {
             App::new()

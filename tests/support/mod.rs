@@ -30,12 +30,13 @@ pub struct Master {
 }
 
 impl Master {
-    /// Starts a master on `data_dir` (created if needed) listening on free ports.
+    /// Starts a master on `data_dir` (created if needed) listening on free ports, as an API server
+    /// alone (no scheduler writing to pods, as kube-apiserver's own tests run).
     pub fn start(data_dir: &Path) -> Master {
         std::fs::create_dir_all(data_dir).expect("create data_dir");
         let config = data_dir.join("master.toml");
         let text = format!(
-            "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:0\"\nnode_listen = \"127.0.0.1:0\"\nwatch_history = 100\n",
+            "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:0\"\nnode_listen = \"127.0.0.1:0\"\nwatch_history = 100\nscheduler = false\n",
             data_dir
         );
         std::fs::write(&config, text).expect("write config");

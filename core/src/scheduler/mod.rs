@@ -127,8 +127,9 @@ impl Scheduler {
             return nodes;
         }
         let pct = match self.config.percentage_of_nodes_to_score {
-            Some(p) => p.clamp(1, 100) as usize,
-            None => 50usize.saturating_sub(nodes / 125).max(5),
+            Some(p) if p > 0 => p.min(100) as usize,
+            // 0 means adaptive, as in kube-scheduler.
+            _ => 50usize.saturating_sub(nodes / 125).max(5),
         };
         (nodes * pct / 100).max(MIN_FEASIBLE_NODES)
     }

@@ -81,6 +81,20 @@ pub struct AffinityTerm {
     pub weight: i32,
 }
 
+/// A selector no pod matches: what Kubernetes makes of a nil `labelSelector`
+/// (`LabelSelectorAsSelector(nil)` is `labels.Nothing()`), unlike an empty one, which matches
+/// every pod.
+fn match_nothing() -> LabelSelector {
+    LabelSelector {
+        match_expressions: vec![crate::selector::LabelSelectorRequirement {
+            key: "capstan.io/never".into(),
+            operator: "Exists".into(),
+            values: Vec::new(),
+        }],
+        ..LabelSelector::default()
+    }
+}
+
 impl AffinityTerm {
     fn from_term(t: &PodAffinityTerm, own_namespace: &str, weight: i32) -> AffinityTerm {
         let namespaces = if !t.namespaces.is_empty() {
@@ -97,15 +111,8 @@ impl AffinityTerm {
             Some(vec![own_namespace.to_string()])
         };
         AffinityTerm {
-            selector: t.label_selector.clone().unwrap_or_else(|| LabelSelector {
-                // A term without a selector matches no pod (Kubernetes: nil selector).
-                match_expressions: vec![crate::selector::LabelSelectorRequirement {
-                    key: "capstan.io/never".into(),
-                    operator: "Exists".into(),
-                    values: Vec::new(),
-                }],
-                ..LabelSelector::default()
-            }),
+            // A term without a selector matches no pod (Kubernetes: nil selector).
+            selector: t.label_selector.clone().unwrap_or_else(match_nothing),
             namespaces,
             topology_key: t.topology_key.clone(),
             weight,
@@ -304,7 +311,9 @@ impl PodInfo {
                 } else {
                     WhenUnsatisfiable::DoNotSchedule
                 },
-                selector: c.label_selector.clone().unwrap_or_default(),
+                // No labelSelector: no pod counts, not even this one (Kubernetes' nil
+                // selector), rather than every pod of the namespace.
+                selector: c.label_selector.clone().unwrap_or_else(match_nothing),
             });
         }
         info

@@ -95,6 +95,10 @@ impl fmt::Display for Unschedulable {
     /// As kube-scheduler's FitError: `0/N nodes are available: ` then `count reason` entries
     /// sorted as strings and joined by `, `, then a full stop.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.nodes == 0 {
+            // kube-scheduler's ErrNoNodesAvailable.
+            return f.write_str("no nodes available to schedule pods");
+        }
         write!(f, "0/{} nodes are available", self.nodes)?;
         let mut parts: Vec<String> = self
             .reasons

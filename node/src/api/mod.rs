@@ -33,8 +33,8 @@ pub struct ApiState {
     pub gateway: actix::Addr<capstan_actors::nodes::gateway::NodeGateway>,
     /// The latest usage each node reported (for the `metrics.k8s.io` API).
     pub metrics: capstan_actors::nodes::metrics::MetricsRegistry,
-    /// The scheduler (kept alive with the API; asked for its statistics).
-    pub scheduler: actix::Addr<capstan_actors::scheduler::SchedulerActor>,
+    /// The scheduler, unless the master runs without one (kept alive with the API).
+    pub scheduler: Option<actix::Addr<capstan_actors::scheduler::SchedulerActor>>,
 }
 
 /// Registers every route.
