@@ -18,6 +18,15 @@ fn runtime(dir: &Path) -> ProcessRuntime {
         shim: vec![env!("CARGO_BIN_EXE_capstan").into(), "shim".into()],
         cgroups: true,
         pids_limit: 1024,
+        // One subtree per runtime: tests run in parallel, and a recovering runtime sweeps its
+        // own subtree.
+        cgroup_name: format!(
+            "test-{}-{}",
+            std::process::id(),
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
     })
 }
 

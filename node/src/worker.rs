@@ -249,6 +249,7 @@ pub fn run(cfg: WorkerConfig) -> Result<i32> {
             shim: shim_command()?,
             cgroups: cfg.cgroups,
             pids_limit: cfg.pids_limit,
+            cgroup_name: cfg.name.clone(),
         });
         if let Some(reason) = runtime.cgroups().off_reason() {
             tracing::warn!(

@@ -1,7 +1,8 @@
 //! Container resource limits and accounting with Linux control groups, v1 or v2.
 //!
-//! Each container gets its own cgroup, `capstan/<pod uid>_<container>`, under the root of each
-//! hierarchy: in v1 one directory per controller (memory, cpu, cpuacct, pids), in v2 one
+//! Each container gets its own cgroup, `capstan/<worker>/<pod uid>_<container>`, under the root
+//! of each hierarchy (one subtree per worker, so that workers sharing a machine never touch each
+//! other's cgroups): in v1 one directory per controller (memory, cpu, cpuacct, pids), in v2 one
 //! directory. `limits.memory` becomes the memory limit (with swap held to the same limit, so
 //! exceeding it means the OOM killer, not swapping), `limits.cpu` a CFS quota over a 100 ms
 //! period, and every container gets a pids limit. The shim moves the container's process into
@@ -146,7 +147,7 @@ fn read_u64(path: &Path) -> Option<u64> {
 impl Cgroups {
     /// Decides whether this worker can confine containers: `enabled` (the worker config), root,
     /// a cgroup hierarchy with the memory controller, and a writable `capstan` parent.
-    pub fn detect(enabled: bool) -> Cgroups {
+    pub fn detect(enabled: bool, worker: &str) -> Cgroups {
         if !enabled {
             return Cgroups::Off {
                 reason: "disabled in the worker config (cgroups = false)".into(),
@@ -165,15 +166,20 @@ impl Cgroups {
                 }
             }
         };
-        Cgroups::from_mounts(&mounts(&info))
+        if worker.is_empty() || worker.contains(['/', '\0']) || worker.starts_with('.') {
+            return Cgroups::Off {
+                reason: format!("{worker:?} is not usable as a cgroup name"),
+            };
+        }
+        Cgroups::from_mounts(&mounts(&info), worker)
     }
 
-    fn from_mounts(mounts: &[(PathBuf, String, String)]) -> Cgroups {
+    fn from_mounts(mounts: &[(PathBuf, String, String)], worker: &str) -> Cgroups {
         let v1 = |controller: &str| {
             mounts
                 .iter()
                 .find(|(_, fs, opts)| fs == "cgroup" && opts.split(',').any(|o| o == controller))
-                .map(|(mp, _, _)| mp.join(PARENT))
+                .map(|(mp, _, _)| mp.join(PARENT).join(worker))
         };
         if let Some(memory) = v1("memory") {
             if let Err(e) = ensure_dir(&memory) {
@@ -199,7 +205,7 @@ impl Cgroups {
                 reason: "no cgroup hierarchy with the memory controller is mounted".into(),
             };
         };
-        let parent = root.join(PARENT);
+        let parent = root.join(PARENT).join(worker);
         let setup = || -> io::Result<()> {
             let enable = |dir: &Path| {
                 let available = std::fs::read_to_string(dir.join("cgroup.controllers"))?;
@@ -211,6 +217,8 @@ impl Cgroups {
                 write_file(dir, "cgroup.subtree_control", &wanted.join(" "))
             };
             enable(root)?;
+            ensure_dir(&root.join(PARENT))?;
+            enable(&root.join(PARENT))?;
             ensure_dir(&parent)?;
             enable(&parent)
         };
@@ -475,11 +483,11 @@ mod tests {
     #[test]
     fn no_memory_controller_means_off_with_a_reason() {
         let only_pids = mounts("37 25 0:32 / /nonexistent/pids rw - cgroup cgroup rw,pids");
-        match Cgroups::from_mounts(&only_pids) {
+        match Cgroups::from_mounts(&only_pids, "w") {
             Cgroups::Off { reason } => assert!(reason.contains("memory"), "{reason}"),
             other => panic!("expected Off, got {other:?}"),
         }
-        assert!(Cgroups::detect(false)
+        assert!(Cgroups::detect(false, "w")
             .off_reason()
             .is_some_and(|r| r.contains("config")));
     }
@@ -488,7 +496,7 @@ mod tests {
     /// created with the limits written, and removed again. Elsewhere it says why it skips.
     #[test]
     fn create_writes_limits_and_remove_cleans_up() {
-        let cg = Cgroups::detect(true);
+        let cg = Cgroups::detect(true, &format!("unit-test-{}", std::process::id()));
         if let Some(reason) = cg.off_reason() {
             eprintln!("skipping: cgroups unavailable here: {reason}");
             return;

@@ -63,6 +63,9 @@ pub struct ProcessRuntimeConfig {
     pub cgroups: bool,
     /// The pids limit of each container's cgroup.
     pub pids_limit: u64,
+    /// This worker's cgroup subtree under `capstan/` (its node name): its containers' cgroups
+    /// live there, and only there does it clean up.
+    pub cgroup_name: String,
 }
 
 /// A container this runtime knows to be running.
@@ -113,7 +116,7 @@ impl ProcessRuntime {
                 (Err(e.to_string()), None)
             }
         };
-        let cgroups = Cgroups::detect(config.cgroups);
+        let cgroups = Cgroups::detect(config.cgroups, &config.cgroup_name);
         ProcessRuntime {
             executor,
             _shutdown: shutdown,
