@@ -12,6 +12,7 @@
 #![deny(unsafe_code)] // one audited exception: the shim's pre_exec (worker::runtime::shim)
 #![warn(missing_docs)]
 
+pub mod controllers;
 pub mod nodes;
 pub mod protocol;
 pub mod scheduler;

@@ -13,6 +13,7 @@
 pub mod admission;
 pub mod api;
 pub mod binding;
+pub mod controllers;
 pub mod decode;
 pub mod defaults;
 pub mod fields;

@@ -7,6 +7,9 @@ use crate::{join, kubeconfig, pki};
 use actix::Actor;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{Context, Result};
+use capstan_actors::controllers::gc::GarbageCollector;
+use capstan_actors::controllers::replicaset::ReplicaSetController;
+use capstan_actors::controllers::ControllerActor;
 use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
 use capstan_actors::nodes::lifecycle::NodeLifecycle;
 use capstan_actors::nodes::metrics::MetricsRegistry;
@@ -162,6 +165,9 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         )
         .start()
         });
+        // Controllers: each an actor with its own informer cache.
+        ControllerActor::new(ReplicaSetController, store.clone()).start();
+        ControllerActor::new(GarbageCollector::new(store.db.clone()), store.clone()).start();
         let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics, scheduler });
         let server = HttpServer::new(move || {
             App::new()

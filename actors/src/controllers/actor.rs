@@ -1,0 +1,306 @@
+//! The generic controller actor: an informer cache fed by list+watch, a deduplicating work queue,
+//! a pure `reconcile` (from `capstan_core::controllers`) that returns actions, and an executor
+//! that writes them through the store. Controllers never sleep-poll: keys are queued by changes,
+//! by actions' `RequeueAfter`, and by expectations that time out.
+//!
+//! Expectations (as client-go's): after acting on a key, the controller does not act on it again
+//! until as many changes of the objects it wrote have been observed as it wrote (or a timeout
+//! passes), so that a stale cache never makes it create or delete twice.
+
+use super::cache::Cache;
+use super::feed::{self, Changed, Listed};
+use super::workqueue::WorkQueue;
+use crate::store::{StoreError, StoreHandle, WriteOp};
+use actix::prelude::*;
+use capstan_core::controllers::Action;
+use capstan_core::kinds::{self, ResourceKind};
+use capstan_core::time::Timestamp;
+use capstan_core::write_rules::Subresource;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How long a key waits for the effects of its last actions before acting again anyway.
+const EXPECTATION_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How often delayed keys are looked at.
+const TICK: Duration = Duration::from_millis(200);
+
+/// Most keys reconciled per turn of the actor (between turns it takes its messages).
+const KEYS_PER_TURN: usize = 64;
+
+/// A controller: which kinds it watches, which keys a change concerns, and how a key is
+/// reconciled.
+pub trait Controller: Unpin + 'static {
+    /// Its name, for logs.
+    const NAME: &'static str;
+    /// The kind whose objects are the keys (e.g. ReplicaSet).
+    fn primary(&self) -> &'static str;
+    /// Every kind it watches (the primary first).
+    fn kinds(&self) -> Vec<&'static ResourceKind>;
+    /// The keys to reconcile once everything is listed (by default every primary object).
+    fn initial_keys(&self, cache: &Cache) -> Vec<String> {
+        cache
+            .all(self.primary())
+            .map(|o| super::cache::key_of(o))
+            .collect()
+    }
+    /// The keys (`namespace/name` of primary objects) to reconcile after `obj` changed.
+    fn keys_for(&self, kind: &str, obj: &Value, cache: &Cache) -> Vec<String>;
+    /// Whether a change of `obj` counts toward the expectations of `key` (an object it wrote).
+    fn fulfils(&self, kind: &str, obj: &Value, key: &str) -> bool;
+    /// The actions for `key`.
+    fn reconcile(&self, key: &str, cache: &Cache, now: Timestamp) -> Vec<Action>;
+}
+
+struct Expectation {
+    pending: usize,
+    until: Instant,
+}
+
+/// The actor running one controller.
+pub struct ControllerActor<C: Controller> {
+    controller: C,
+    store: StoreHandle,
+    cache: Cache,
+    queue: WorkQueue,
+    expectations: HashMap<String, Expectation>,
+    synced: bool,
+    working: bool,
+}
+
+impl<C: Controller> ControllerActor<C> {
+    /// A controller actor writing through `store`.
+    pub fn new(controller: C, store: StoreHandle) -> Self {
+        ControllerActor {
+            controller,
+            store,
+            cache: Cache::default(),
+            queue: WorkQueue::default(),
+            expectations: HashMap::new(),
+            synced: false,
+            working: false,
+        }
+    }
+
+    fn kick(&mut self, ctx: &mut Context<Self>) {
+        if self.synced && !self.working && !self.queue.is_empty() {
+            self.working = true;
+            ctx.notify(Work);
+        }
+    }
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Work;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Failed(String);
+
+fn str_at<'a>(v: &'a Value, p: &str) -> &'a str {
+    v.pointer(p).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn resource_of(obj: &Value) -> Option<&'static ResourceKind> {
+    kinds::by_kind(str_at(obj, "/apiVersion"), str_at(obj, "/kind"))
+}
+
+fn expected_revision(obj: &Value) -> Option<u64> {
+    str_at(obj, "/metadata/resourceVersion").parse().ok()
+}
+
+/// Turns an action into a store write (`None` for a requeue).
+fn write_op(action: Action, cache: &Cache) -> Option<WriteOp> {
+    match action {
+        Action::Create { object } => Some(WriteOp::Create {
+            resource: resource_of(&object)?,
+            object,
+        }),
+        Action::Update { object } => Some(WriteOp::Update {
+            resource: resource_of(&object)?,
+            expected_revision: expected_revision(&object),
+            object,
+            subresource: Subresource::Main,
+        }),
+        Action::UpdateStatus { object } => Some(WriteOp::Update {
+            resource: resource_of(&object)?,
+            expected_revision: expected_revision(&object),
+            object,
+            subresource: Subresource::Status,
+        }),
+        Action::Delete {
+            kind,
+            namespace,
+            name,
+            uid,
+        } => {
+            let resource = kinds::RESOURCES.iter().find(|r| r.kind == kind)?;
+            // A pod on a node stops gracefully (its worker confirms); others go at once.
+            let grace = cache
+                .get(kind, &format!("{namespace}/{name}"))
+                .filter(|p| kind == "Pod" && !str_at(p, "/spec/nodeName").is_empty())
+                .map(|p| {
+                    p.pointer("/spec/terminationGracePeriodSeconds")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(30)
+                })
+                .filter(|g| *g > 0);
+            Some(WriteOp::Delete {
+                resource,
+                namespace,
+                name,
+                expected_uid: (!uid.is_empty()).then_some(uid),
+                expected_revision: None,
+                grace_seconds: grace,
+            })
+        }
+        Action::RequeueAfter { .. } => None,
+    }
+}
+
+impl<C: Controller> Actor for ControllerActor<C> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        tracing::info!(controller = C::NAME, "controller started");
+        actix::spawn(feed::run(
+            ctx.address().recipient(),
+            ctx.address().recipient(),
+            self.store.clone(),
+            self.controller.kinds(),
+        ));
+        ctx.run_interval(TICK, |act, ctx| {
+            let now = Instant::now();
+            act.queue.promote(now);
+            let expired: Vec<String> = act
+                .expectations
+                .iter()
+                .filter(|(_, e)| e.until <= now)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in expired {
+                act.expectations.remove(&k);
+                act.queue.add(&k);
+            }
+            act.kick(ctx);
+        });
+    }
+}
+
+impl<C: Controller> Handler<Listed> for ControllerActor<C> {
+    type Result = ();
+    fn handle(&mut self, Listed(lists): Listed, ctx: &mut Self::Context) {
+        for (kind, objects) in lists {
+            self.cache.replace(kind, objects);
+        }
+        for k in self.controller.initial_keys(&self.cache) {
+            self.queue.add(&k);
+        }
+        self.expectations.clear();
+        self.synced = true;
+        self.kick(ctx);
+    }
+}
+
+impl<C: Controller> Handler<Changed> for ControllerActor<C> {
+    type Result = ();
+    fn handle(&mut self, Changed(events): Changed, ctx: &mut Self::Context) {
+        for e in events {
+            let old = self.cache.apply(&e);
+            let kind = e.resource.kind;
+            let mut keys = self.controller.keys_for(kind, &e.object, &self.cache);
+            if let Some(old) = old {
+                keys.extend(self.controller.keys_for(kind, &old, &self.cache));
+            }
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                if let Some(exp) = self.expectations.get_mut(&k) {
+                    if self.controller.fulfils(kind, &e.object, &k) {
+                        exp.pending = exp.pending.saturating_sub(1);
+                    }
+                    if exp.pending == 0 {
+                        self.expectations.remove(&k);
+                    }
+                }
+                self.queue.add(&k);
+            }
+        }
+        self.kick(ctx);
+    }
+}
+
+impl<C: Controller> Handler<Failed> for ControllerActor<C> {
+    type Result = ();
+    fn handle(&mut self, Failed(key): Failed, _: &mut Self::Context) {
+        self.expectations.remove(&key);
+        self.queue
+            .add_at(&key, Instant::now() + Duration::from_secs(1));
+    }
+}
+
+impl<C: Controller> Handler<Work> for ControllerActor<C> {
+    type Result = ();
+    fn handle(&mut self, _: Work, ctx: &mut Self::Context) {
+        self.working = false;
+        let now = crate::store::now();
+        for _ in 0..KEYS_PER_TURN {
+            let Some(key) = self.queue.pop() else {
+                break;
+            };
+            if self.expectations.contains_key(&key) {
+                // Waiting for its last writes to show; the event that fulfils them re-queues it.
+                continue;
+            }
+            let actions = self.controller.reconcile(&key, &self.cache, now);
+            let mut writes = Vec::new();
+            let mut expected = 0;
+            for a in actions {
+                if let Action::RequeueAfter { millis } = a {
+                    self.queue
+                        .add_at(&key, Instant::now() + Duration::from_millis(millis));
+                    continue;
+                }
+                if matches!(a, Action::Create { .. } | Action::Delete { .. }) {
+                    expected += 1;
+                }
+                if let Some(op) = write_op(a, &self.cache) {
+                    writes.push(op);
+                }
+            }
+            if expected > 0 {
+                self.expectations.insert(
+                    key.clone(),
+                    Expectation {
+                        pending: expected,
+                        until: Instant::now() + EXPECTATION_TIMEOUT,
+                    },
+                );
+            }
+            if writes.is_empty() {
+                continue;
+            }
+            let store = self.store.clone();
+            let me = ctx.address();
+            actix::spawn(async move {
+                let results =
+                    futures_util::future::join_all(writes.into_iter().map(|op| store.write(op)))
+                        .await;
+                let failed = results
+                    .iter()
+                    .any(|r| matches!(r, Err(e) if !matches!(e, StoreError::NotFound { .. })));
+                for r in &results {
+                    if let Err(e) = r {
+                        tracing::debug!(controller = C::NAME, key = %key, error = %e, "write failed");
+                    }
+                }
+                if failed {
+                    me.do_send(Failed(key));
+                }
+            });
+        }
+        self.kick(ctx);
+    }
+}

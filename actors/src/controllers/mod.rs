@@ -1,0 +1,13 @@
+//! The master's controllers. `actor.rs` is the generic controller actor (informer cache fed by
+//! `feed.rs`, `workqueue.rs`, expectations, an executor of `capstan_core::controllers::Action`s);
+//! each controller is a small [`Controller`] implementation around a pure reconcile:
+//! `replicaset.rs` (keeps replicas), `gc.rs` (deletes objects whose owners are gone).
+
+pub mod actor;
+pub mod cache;
+pub mod feed;
+pub mod gc;
+pub mod replicaset;
+pub mod workqueue;
+
+pub use actor::{Controller, ControllerActor};
