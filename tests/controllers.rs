@@ -14,6 +14,11 @@ const RS: &str = "/apis/apps/v1/namespaces/default/replicasets";
 const PODS: &str = "/api/v1/namespaces/default/pods";
 
 fn cluster(dir: &Path) -> (Master, Vec<Proc>) {
+    let (m, w, _) = cluster_with_config(dir);
+    (m, w)
+}
+
+fn cluster_with_config(dir: &Path) -> (Master, Vec<Proc>, std::path::PathBuf) {
     let (api, quic) = free_ports();
     let worker = |name: &str| {
         format!(
@@ -47,17 +52,20 @@ fn cluster(dir: &Path) -> (Master, Vec<Proc>) {
             )
         })
         .collect();
-    let c = master.client.clone();
-    eventually(Duration::from_secs(60), "two nodes Ready", || {
+    wait_ready(&master.client, 2);
+    (master, workers, config)
+}
+
+fn wait_ready(c: &Client, n: usize) {
+    eventually(Duration::from_secs(60), "nodes Ready", || {
         let nodes = c.get("/api/v1/nodes").ok()?.json().ok()?;
         let ready = nodes["items"]
             .as_array()?
             .iter()
             .filter(|n| capstan_core::node_status::ready_status(n) == Some("True"))
             .count();
-        (ready == 2).then_some(())
+        (ready == n).then_some(())
     });
-    (master, workers)
 }
 
 /// The pods of the ReplicaSet `web`: (name, node, phase).
@@ -183,5 +191,124 @@ fn a_replicaset_keeps_its_replicas_and_its_pods_go_with_it() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     eventually(Duration::from_secs(60), "pods collected", || {
         pods_of(c).is_empty().then_some(())
+    });
+}
+
+/// Live processes whose command line is exactly `sleep SECONDS`.
+fn sleepers(seconds: &str) -> usize {
+    let want = format!("sleep\0{seconds}\0").into_bytes();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want)
+                && std::fs::read_to_string(e.path().join("stat")).is_ok_and(|s| {
+                    s.rfind(')')
+                        .and_then(|i| s.as_bytes().get(i + 2))
+                        .is_some_and(|st| !matches!(st, b'Z' | b'X'))
+                })
+        })
+        .count()
+}
+
+#[test]
+fn pods_of_a_lost_node_come_back_elsewhere_and_never_run_twice() {
+    let dir = tempdir();
+    let (m, mut workers, config) = cluster_with_config(dir.path());
+    let c = &m.client;
+    let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+        "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}},
+                              "spec": {"terminationGracePeriodSeconds": 1,
+                                       "containers": [{"name": "c", "image": "busybox",
+                                                       "command": ["sleep", "3604"],
+                                                       "resources": {"requests": {"cpu": "100m"}}}]}}}});
+    let r = c
+        .send_json("POST", RS, "application/json", &rs)
+        .expect("post");
+    assert_eq!(r.status, 201);
+    let pods = running(c, 6);
+    assert!(pods.iter().any(|p| p.1 == "w2"), "some on w2: {pods:?}");
+
+    // w2 dies: its pods are evicted and recreated on w1.
+    let lost = std::time::Instant::now();
+    workers[1].kill9();
+    let healed = eventually(Duration::from_secs(60), "6 Running on w1", || {
+        let pods = pods_of(c);
+        (pods.len() == 6 && pods.iter().all(|p| p.2 == "Running" && p.1 == "w1")).then_some(pods)
+    });
+    eprintln!(
+        "node loss → all 6 pods Running on w1 in {:?}",
+        lost.elapsed()
+    );
+    let n2 = c
+        .get("/api/v1/nodes/w2")
+        .expect("get")
+        .json()
+        .expect("json");
+    assert!(
+        n2["spec"]["taints"].as_array().is_some_and(|t| t
+            .iter()
+            .any(|t| t["key"] == "node.kubernetes.io/unreachable")),
+        "{n2}"
+    );
+
+    // w2 comes back: it stops what was evicted from it; each pod runs on one node only.
+    workers[1] = Proc::spawn(
+        &[
+            "worker",
+            "--config",
+            config.to_str().expect("utf8"),
+            "--name",
+            "w2",
+        ],
+        "info",
+        dir.path(),
+    );
+    wait_ready(c, 2);
+    eventually(
+        Duration::from_secs(60),
+        "exactly 6 container processes",
+        || (sleepers("3604") == 6).then_some(()),
+    );
+    let after = pods_of(c);
+    assert_eq!(after.len(), 6, "{after:?}");
+    let mut names: Vec<&str> = after.iter().map(|p| p.0.as_str()).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 6);
+    assert_eq!(
+        healed
+            .iter()
+            .map(|p| &p.0)
+            .collect::<std::collections::BTreeSet<_>>(),
+        after
+            .iter()
+            .map(|p| &p.0)
+            .collect::<std::collections::BTreeSet<_>>(),
+        "the same six pods"
+    );
+    // The taint is lifted.
+    eventually(Duration::from_secs(30), "taint lifted", || {
+        let n2 = c.get("/api/v1/nodes/w2").ok()?.json().ok()?;
+        n2["spec"]["taints"]
+            .as_array()
+            .is_none_or(|t| {
+                t.iter()
+                    .all(|t| t["key"] != "node.kubernetes.io/unreachable")
+            })
+            .then_some(())
+    });
+    let r = c
+        .request("DELETE", &format!("{RS}/web"), None, "application/json")
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    eventually(Duration::from_secs(60), "cleaned up", || {
+        (sleepers("3604") == 0).then_some(())
     });
 }

@@ -138,6 +138,14 @@ pub struct MasterConfig {
     /// scheduler using the `pods/binding` subresource).
     #[serde(default = "default_scheduler")]
     pub scheduler: bool,
+    /// How long pods stay on an unreachable node before they are evicted (unless their own
+    /// toleration says otherwise). Kubernetes waits 300 s; Capstan 2.
+    #[serde(default = "default_pod_eviction")]
+    pub pod_eviction_seconds: i64,
+}
+
+fn default_pod_eviction() -> i64 {
+    2
 }
 
 fn default_scheduler() -> bool {
@@ -225,6 +233,12 @@ impl MasterConfig {
             bail!(
                 "master.scheduler_scoring: {:?} is not LeastAllocated or MostAllocated",
                 self.scheduler_scoring
+            );
+        }
+        if !(0..=86_400).contains(&self.pod_eviction_seconds) {
+            bail!(
+                "master.pod_eviction_seconds: {} is out of range 0..=86400",
+                self.pod_eviction_seconds
             );
         }
         if self.percentage_of_nodes_to_score > 100 {

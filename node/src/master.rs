@@ -9,6 +9,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{Context, Result};
 use capstan_actors::controllers::gc::GarbageCollector;
 use capstan_actors::controllers::replicaset::ReplicaSetController;
+use capstan_actors::controllers::taint_eviction::TaintEviction;
 use capstan_actors::controllers::ControllerActor;
 use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
 use capstan_actors::nodes::lifecycle::NodeLifecycle;
@@ -168,6 +169,11 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         // Controllers: each an actor with its own informer cache.
         ControllerActor::new(ReplicaSetController, store.clone()).start();
         ControllerActor::new(GarbageCollector::new(store.db.clone()), store.clone()).start();
+        ControllerActor::new(
+            TaintEviction { pod_eviction_seconds: cfg.pod_eviction_seconds },
+            store.clone(),
+        )
+        .start();
         let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics, scheduler });
         let server = HttpServer::new(move || {
             App::new()

@@ -137,10 +137,17 @@ fn write_op(action: Action, cache: &Cache) -> Option<WriteOp> {
             uid,
         } => {
             let resource = kinds::RESOURCES.iter().find(|r| r.kind == kind)?;
-            // A pod on a node stops gracefully (its worker confirms); others go at once.
+            // A pod on a live node stops gracefully (its worker confirms); others go at once.
             let grace = cache
                 .get(kind, &format!("{namespace}/{name}"))
                 .filter(|p| kind == "Pod" && !str_at(p, "/spec/nodeName").is_empty())
+                .filter(|p| {
+                    cache
+                        .get("Node", &format!("/{}", str_at(p, "/spec/nodeName")))
+                        .is_none_or(|n| {
+                            capstan_core::node_status::ready_status(n) != Some("Unknown")
+                        })
+                })
                 .map(|p| {
                     p.pointer("/spec/terminationGracePeriodSeconds")
                         .and_then(Value::as_i64)

@@ -1,13 +1,15 @@
 //! The master's controllers. `actor.rs` is the generic controller actor (informer cache fed by
 //! `feed.rs`, `workqueue.rs`, expectations, an executor of `capstan_core::controllers::Action`s);
 //! each controller is a small [`Controller`] implementation around a pure reconcile:
-//! `replicaset.rs` (keeps replicas), `gc.rs` (deletes objects whose owners are gone).
+//! `replicaset.rs` (keeps replicas), `gc.rs` (deletes objects whose owners are gone),
+//! `taint_eviction.rs` (evicts pods from nodes with NoExecute taints, e.g. unreachable ones).
 
 pub mod actor;
 pub mod cache;
 pub mod feed;
 pub mod gc;
 pub mod replicaset;
+pub mod taint_eviction;
 pub mod workqueue;
 
 pub use actor::{Controller, ControllerActor};

@@ -8,7 +8,12 @@ use actix::prelude::*;
 use capstan_core::kinds::NODES;
 use capstan_core::node_status::{mark_unknown, ready_status, NodeLiveness};
 use capstan_core::write_rules::Subresource;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
+
+/// The taint a node that stopped reporting gets (pods are evicted from it, see
+/// `controllers::taint_eviction`).
+pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
 
 /// A node was heard from (hello or heartbeat).
 #[derive(Debug, Message)]
@@ -24,6 +29,8 @@ pub struct NodeLifecycle {
     liveness: NodeLiveness,
     epoch: Instant,
     check_every: Duration,
+    /// Nodes carrying the unreachable taint (to lift when they are heard again).
+    tainted: HashSet<String>,
 }
 
 impl NodeLifecycle {
@@ -35,6 +42,7 @@ impl NodeLifecycle {
             liveness: NodeLiveness::new(grace.as_millis() as u64),
             epoch: Instant::now(),
             check_every,
+            tainted: HashSet::new(),
         }
     }
 
@@ -45,6 +53,7 @@ impl NodeLifecycle {
     fn check(&mut self, ctx: &mut Context<Self>) {
         let silent = self.liveness.newly_silent(self.now_ms());
         for node in silent {
+            self.tainted.insert(node.clone());
             let store = self.store.clone();
             ctx.spawn(
                 async move {
@@ -72,9 +81,44 @@ async fn mark_node_unknown(
         })
         .await?;
     if marked.is_some() {
-        tracing::warn!(%node, "node stopped reporting: Ready=Unknown");
+        tracing::warn!(%node, "node stopped reporting: Ready=Unknown, tainted unreachable:NoExecute");
     }
-    Ok(())
+    set_unreachable_taint(store, node, true).await
+}
+
+/// Adds (with `timeAdded` now) or removes the unreachable:NoExecute taint.
+async fn set_unreachable_taint(
+    store: &StoreHandle,
+    node: &str,
+    on: bool,
+) -> Result<(), crate::store::StoreError> {
+    let t = now().to_rfc3339();
+    store
+        .modify(NODES, "", node, Subresource::Main, |obj| {
+            let has = obj
+                .pointer("/spec/taints")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|ts| ts.iter().any(|x| x["key"] == UNREACHABLE_TAINT));
+            if has == on {
+                return false;
+            }
+            if !obj.get("spec").is_some_and(serde_json::Value::is_object) {
+                obj["spec"] = serde_json::json!({});
+            }
+            let taints = obj["spec"]
+                .as_object_mut()
+                .map(|s| s.entry("taints").or_insert_with(|| serde_json::json!([])));
+            if let Some(serde_json::Value::Array(ts)) = taints {
+                if on {
+                    ts.push(serde_json::json!({"key": UNREACHABLE_TAINT, "effect": "NoExecute", "timeAdded": t}));
+                } else {
+                    ts.retain(|x| x["key"] != UNREACHABLE_TAINT);
+                }
+            }
+            true
+        })
+        .await
+        .map(|_| ())
 }
 
 impl Actor for NodeLifecycle {
@@ -88,6 +132,13 @@ impl Actor for NodeLifecycle {
                 for n in items {
                     if let Some(name) = n.pointer("/metadata/name").and_then(|v| v.as_str()) {
                         self.liveness.heard(name, now);
+                        let tainted = n
+                            .pointer("/spec/taints")
+                            .and_then(|t| t.as_array())
+                            .is_some_and(|ts| ts.iter().any(|x| x["key"] == UNREACHABLE_TAINT));
+                        if tainted {
+                            self.tainted.insert(name.to_string());
+                        }
                     }
                 }
             }
@@ -100,8 +151,21 @@ impl Actor for NodeLifecycle {
 impl Handler<Heard> for NodeLifecycle {
     type Result = ();
 
-    fn handle(&mut self, msg: Heard, _: &mut Self::Context) {
+    fn handle(&mut self, msg: Heard, ctx: &mut Self::Context) {
         let now = self.now_ms();
         self.liveness.heard(&msg.node, now);
+        if self.tainted.remove(&msg.node) {
+            let store = self.store.clone();
+            let node = msg.node;
+            ctx.spawn(
+                async move {
+                    match set_unreachable_taint(&store, &node, false).await {
+                        Ok(()) => tracing::info!(%node, "node reporting again: unreachable taint lifted"),
+                        Err(e) => tracing::warn!(%node, error = %e, "could not lift the unreachable taint"),
+                    }
+                }
+                .into_actor(self),
+            );
+        }
     }
 }
