@@ -7,6 +7,7 @@ use crate::{join, kubeconfig, pki};
 use actix::Actor;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::{Context, Result};
+use capstan_actors::controllers::deployment::DeploymentController;
 use capstan_actors::controllers::gc::GarbageCollector;
 use capstan_actors::controllers::replicaset::ReplicaSetController;
 use capstan_actors::controllers::taint_eviction::TaintEviction;
@@ -168,6 +169,7 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         });
         // Controllers: each an actor with its own informer cache.
         ControllerActor::new(ReplicaSetController, store.clone()).start();
+        ControllerActor::new(DeploymentController, store.clone()).start();
         ControllerActor::new(GarbageCollector::new(store.db.clone()), store.clone()).start();
         ControllerActor::new(
             TaintEviction { pod_eviction_seconds: cfg.pod_eviction_seconds },

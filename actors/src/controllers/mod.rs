@@ -1,11 +1,12 @@
 //! The master's controllers. `actor.rs` is the generic controller actor (informer cache fed by
 //! `feed.rs`, `workqueue.rs`, expectations, an executor of `capstan_core::controllers::Action`s);
 //! each controller is a small [`Controller`] implementation around a pure reconcile:
-//! `replicaset.rs` (keeps replicas), `gc.rs` (deletes objects whose owners are gone),
+//! `deployment.rs` (rollouts over ReplicaSets), `replicaset.rs` (keeps replicas), `gc.rs` (deletes objects whose owners are gone),
 //! `taint_eviction.rs` (evicts pods from nodes with NoExecute taints, e.g. unreachable ones).
 
 pub mod actor;
 pub mod cache;
+pub mod deployment;
 pub mod feed;
 pub mod gc;
 pub mod replicaset;

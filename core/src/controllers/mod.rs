@@ -1,6 +1,7 @@
 //! Controllers' decisions, pure: each controller's `reconcile` looks at the objects it cares
 //! about and returns [`Action`]s; the actors in `capstan-actors` run them against the store.
 
+pub mod deployment;
 pub mod replicaset;
 
 use serde_json::Value;

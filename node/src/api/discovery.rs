@@ -133,6 +133,17 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
                 "verbs": ["create"],
             }));
         }
+        if matches!(r.kind, "Deployment" | "ReplicaSet") {
+            resources.push(json!({
+                "name": format!("{}/scale", r.plural),
+                "singularName": "",
+                "namespaced": true,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
         if r.has_status {
             resources.push(json!({
                 "name": format!("{}/status", r.plural),

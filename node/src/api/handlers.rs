@@ -45,6 +45,9 @@ pub async fn dispatch(
                 m => Err(ApiError::method_not_allowed(m)),
             };
         }
+        if sub == "scale" && matches!(t.resource.kind, "Deployment" | "ReplicaSet") {
+            return super::scale::serve(&req, payload, &state, &t).await;
+        }
         if sub == "binding" && t.resource.kind == "Pod" {
             return match req.method().as_str() {
                 "POST" => super::binding::create(&req, payload, &state, &t).await,

@@ -11,6 +11,7 @@ mod handlers;
 mod logs;
 mod metrics;
 mod request;
+mod scale;
 mod target;
 mod watch;
 

@@ -171,22 +171,41 @@ pub fn apply_changes(
     Ok(taints)
 }
 
-/// `taint NODE CHANGES...`.
+/// `taint NODE CHANGES...`. The taints are written with the node's resourceVersion as a
+/// precondition (another writer's taints are never lost); heartbeats change the node every
+/// second, so a conflict is retried from a fresh read.
 pub fn taint(args: TaintArgs, kubeconfig: Option<&Path>) -> VerbResult {
     let client = connect(kubeconfig)?;
-    let node = get_node(&client, &args.node)?;
-    let current = node
-        .pointer("/spec/taints")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let taints = apply_changes(&args.node, &current, &args.taints, args.overwrite)?;
-    let rv = str_at(&node, "/metadata/resourceVersion").to_string();
-    patch_node(
-        &client,
-        &args.node,
-        &json!({"metadata": {"resourceVersion": rv}, "spec": {"taints": taints}}),
-    )?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let node = get_node(&client, &args.node)?;
+        let current = node
+            .pointer("/spec/taints")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let taints = apply_changes(&args.node, &current, &args.taints, args.overwrite)?;
+        let rv = str_at(&node, "/metadata/resourceVersion").to_string();
+        let r = client.request(
+            "PATCH",
+            &format!("/api/v1/nodes/{}", args.node),
+            Some((
+                "application/merge-patch+json",
+                json!({"metadata": {"resourceVersion": rv}, "spec": {"taints": taints}})
+                    .to_string()
+                    .into_bytes(),
+            )),
+            "application/json",
+        )?;
+        if r.status == 409 && attempt < 10 {
+            continue;
+        }
+        if !r.ok() {
+            bail!(server_error(&r, None));
+        }
+        break;
+    }
     let removed_only = args
         .taints
         .iter()

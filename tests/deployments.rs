@@ -1,0 +1,238 @@
+//! Deployments with real processes and stock kubectl: apply, rollout status, a rolling update
+//! that never drops below the desired ready count (maxUnavailable 0, maxSurge 1), rollout undo,
+//! scaling through the scale subresource, and deletion taking ReplicaSets and pods along.
+
+mod support;
+
+use capstan_node::client::Client;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::{eventually, free_ports, tempdir, Master, Proc};
+
+const PODS: &str = "/api/v1/namespaces/default/pods";
+const RSS: &str = "/apis/apps/v1/namespaces/default/replicasets";
+
+fn cluster(dir: &Path) -> (Master, Vec<Proc>) {
+    let (api, quic) = free_ports();
+    let worker = |name: &str| {
+        format!(
+            "[[worker]]\nname = \"{name}\"\nmaster = \"127.0.0.1:{quic}\"\ntoken_file = {:?}\ndata_dir = {:?}\ncpu = \"4\"\nmemory = \"4Gi\"\n",
+            dir.join("master/node-token"),
+            dir.join(name)
+        )
+    };
+    let text = format!(
+        "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\n\n{}{}",
+        dir.join("master"),
+        worker("w1"),
+        worker("w2"),
+    );
+    let config = dir.join("cluster.toml");
+    std::fs::write(&config, text).expect("config");
+    let master = Master::start_with_config(&dir.join("master"), &config);
+    let workers = ["w1", "w2"]
+        .iter()
+        .map(|n| {
+            Proc::spawn(
+                &[
+                    "worker",
+                    "--config",
+                    config.to_str().expect("utf8"),
+                    "--name",
+                    n,
+                ],
+                "info",
+                dir,
+            )
+        })
+        .collect();
+    let c = master.client.clone();
+    eventually(Duration::from_secs(60), "two nodes Ready", || {
+        let nodes = c.get("/api/v1/nodes").ok()?.json().ok()?;
+        let ready = nodes["items"]
+            .as_array()?
+            .iter()
+            .filter(|n| capstan_core::node_status::ready_status(n) == Some("True"))
+            .count();
+        (ready == 2).then_some(())
+    });
+    (master, workers)
+}
+
+fn kubectl(dir: &Path, m: &Master, args: &[&str]) -> String {
+    let out = std::process::Command::new("/usr/bin/kubectl")
+        .args(args)
+        .env("KUBECONFIG", &m.kubeconfig)
+        .env("HOME", dir)
+        .output()
+        .expect("run kubectl");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Live (not terminating) pods of app=web: (name, node, ready).
+fn web_pods(c: &Client) -> Vec<(String, String, bool)> {
+    let list: Value = c
+        .get(&format!("{PODS}?labelSelector=app%3Dweb"))
+        .expect("list")
+        .json()
+        .expect("json");
+    list["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+        .map(|p| {
+            let ready = p["status"]["conditions"].as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
+            });
+            (
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                p["spec"]["nodeName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                ready,
+            )
+        })
+        .collect()
+}
+
+fn ready_count(c: &Client) -> usize {
+    web_pods(c).iter().filter(|p| p.2).count()
+}
+
+fn settled(c: &Client, n: usize) {
+    eventually(
+        Duration::from_secs(90),
+        &format!("{n} ready web pods"),
+        || {
+            let pods = web_pods(c);
+            (pods.len() == n && pods.iter().all(|p| p.2)).then_some(())
+        },
+    );
+}
+
+fn replicasets(c: &Client) -> Vec<Value> {
+    let list: Value = c.get(RSS).expect("list").json().expect("json");
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn deployments_roll_out_scale_undo_and_go() {
+    let dir = tempdir();
+    let (m, _workers) = cluster(dir.path());
+    let c = &m.client;
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deployment.yaml"),
+    )
+    .expect("example")
+    .replace("replicas: 3", "replicas: 6");
+    let file = dir.path().join("web.yaml");
+    std::fs::write(&file, &manifest).expect("write");
+    let f = file.to_str().expect("utf8");
+
+    kubectl(dir.path(), &m, &["apply", "-f", f]);
+    kubectl(
+        dir.path(),
+        &m,
+        &["rollout", "status", "deployment/web", "--timeout=90s"],
+    );
+    settled(c, 6);
+    let mut nodes: Vec<String> = web_pods(c).into_iter().map(|p| p.1).collect();
+    nodes.sort();
+    nodes.dedup();
+    assert_eq!(nodes, ["w1", "w2"], "spread across both workers");
+
+    // A template change rolls out without ever dropping below 6 ready pods.
+    let changed = manifest.replace("echo web is up", "echo web v2 is up");
+    std::fs::write(&file, &changed).expect("write");
+    kubectl(dir.path(), &m, &["apply", "-f", f]);
+    let started = Instant::now();
+    let mut lowest = usize::MAX;
+    loop {
+        lowest = lowest.min(ready_count(c));
+        let rss = replicasets(c);
+        let done = rss.len() == 2
+            && rss.iter().any(|r| {
+                r["spec"]["replicas"] == 0 && r["status"]["replicas"].as_i64().unwrap_or(0) == 0
+            })
+            && web_pods(c).len() == 6;
+        if done {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "rollout did not finish: {rss:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        lowest >= 6,
+        "ready pods dropped to {lowest} during the rollout"
+    );
+    kubectl(
+        dir.path(),
+        &m,
+        &["rollout", "status", "deployment/web", "--timeout=90s"],
+    );
+    let d: Value = c
+        .get("/apis/apps/v1/namespaces/default/deployments/web")
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "2"
+    );
+
+    // rollout undo: the first template (and its ReplicaSet) again, as revision 3.
+    kubectl(dir.path(), &m, &["rollout", "undo", "deployment/web"]);
+    kubectl(
+        dir.path(),
+        &m,
+        &["rollout", "status", "deployment/web", "--timeout=90s"],
+    );
+    eventually(Duration::from_secs(60), "undo done", || {
+        let d: Value = c
+            .get("/apis/apps/v1/namespaces/default/deployments/web")
+            .ok()?
+            .json()
+            .ok()?;
+        let cmd = d["spec"]["template"]["spec"]["containers"][0]["command"][2].as_str()?;
+        (cmd.starts_with("echo web is up")
+            && d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3")
+            .then_some(())
+    });
+    assert_eq!(replicasets(c).len(), 2, "the old ReplicaSet was reused");
+
+    // Scale through the scale subresource.
+    for n in [10usize, 0, 3] {
+        kubectl(
+            dir.path(),
+            &m,
+            &["scale", "deployment", "web", &format!("--replicas={n}")],
+        );
+        settled(c, n);
+    }
+    let described = kubectl(dir.path(), &m, &["describe", "deployment", "web"]);
+    assert!(described.contains("web"), "{described}");
+    kubectl(dir.path(), &m, &["get", "rs,pods", "-o", "wide"]);
+
+    // Deleting the Deployment takes its ReplicaSets and pods along.
+    kubectl(dir.path(), &m, &["delete", "-f", f]);
+    eventually(Duration::from_secs(60), "all gone", || {
+        (replicasets(c).is_empty() && web_pods(c).is_empty()).then_some(())
+    });
+}
