@@ -117,7 +117,7 @@ fn kubectl_drives_the_master() {
     let d = k.ok(&["apply", "-f", changed_path.to_str().expect("utf8")]);
     assert_eq!(d.trim(), "deployment.apps/web configured");
     let replicas = k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas} {.metadata.generation} {.spec.template.spec.containers[0].command[0]}"]);
-    assert_eq!(replicas, "5 2 python3");
+    assert_eq!(replicas, "5 2 sh");
     let deploys = k.ok(&["get", "deployments"]);
     assert!(
         deploys.starts_with("NAME") && deploys.contains("UP-TO-DATE") && deploys.contains("web"),
