@@ -329,7 +329,7 @@ async fn update_retrying(
             None => revision_of(&old)?,
         };
         match admit_and_update(state, t, &old, new, expected, fv, dry_run).await {
-            Err(e) if e.reason == "Conflict" && requested.is_none() && attempt < 5 => continue,
+            Err(e) if e.reason == "Conflict" && requested.is_none() && attempt < 10 => continue,
             Err(e) => return Err(e),
             Ok((obj, w, _)) => return Ok(json_response(200, &obj, &w)),
         }
@@ -361,8 +361,22 @@ async fn patch(
                     _ => ApiError::bad_request(e.to_string()),
                 }
             })?;
-        // A resourceVersion in the patch is a precondition.
-        let requested = revision_of(&patched)?;
+        // A resourceVersion the patch sets is a precondition; one merely kept from the stored
+        // object is not (the write is then retried on a conflict, as the API server does).
+        let sets_version = match patch_type {
+            PatchType::Json => patch.as_array().is_some_and(|ops| {
+                ops.iter().any(|op| {
+                    op["path"] == "/metadata/resourceVersion"
+                        && matches!(op["op"].as_str(), Some("add" | "replace"))
+                })
+            }),
+            _ => patch.pointer("/metadata/resourceVersion").is_some(),
+        };
+        let requested = if sets_version {
+            revision_of(&patched)?
+        } else {
+            None
+        };
         if let Some(m) = patched.get_mut("metadata").and_then(Value::as_object_mut) {
             // Identity cannot be patched.
             m.insert("name".into(), json!(t.name.clone().unwrap_or_default()));
