@@ -168,6 +168,27 @@ fn a_replicaset_keeps_its_replicas_and_its_pods_go_with_it() {
         .then_some(())
     });
 
+    // The ReplicaSet says what it did.
+    eventually(Duration::from_secs(30), "SuccessfulCreate events", || {
+        let evs = c
+            .get("/api/v1/namespaces/default/events")
+            .ok()?
+            .json()
+            .ok()?;
+        let evs: Value = evs;
+        evs["items"]
+            .as_array()?
+            .iter()
+            .any(|e| {
+                e["reason"] == "SuccessfulCreate"
+                    && e["involvedObject"]["kind"] == "ReplicaSet"
+                    && e["message"]
+                        .as_str()
+                        .is_some_and(|m| m.starts_with("Created pod: web-"))
+            })
+            .then_some(())
+    });
+
     scale(c, 6);
     running(c, 6);
     scale(c, 2);

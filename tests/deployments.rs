@@ -227,7 +227,10 @@ fn deployments_roll_out_scale_undo_and_go() {
         settled(c, n);
     }
     let described = kubectl(dir.path(), &m, &["describe", "deployment", "web"]);
-    assert!(described.contains("web"), "{described}");
+    assert!(
+        described.contains("ScalingReplicaSet") && described.contains("Scaled up replica set web-"),
+        "{described}"
+    );
     kubectl(dir.path(), &m, &["get", "rs,pods", "-o", "wide"]);
 
     // Deleting the Deployment takes its ReplicaSets and pods along.

@@ -176,6 +176,23 @@ fn pods_land_where_their_constraints_say_and_impossible_ones_explain_why() {
     );
     assert_eq!(node_of(c, "wants-ssd"), "big");
     assert_eq!(node_of(c, "wants-gpu"), "gpu");
+    // The Scheduled event, as kube-scheduler words it.
+    eventually(Duration::from_secs(30), "Scheduled event", || {
+        let evs = c
+            .get("/api/v1/namespaces/default/events")
+            .ok()?
+            .json()
+            .ok()?;
+        let evs: Value = evs;
+        evs["items"]
+            .as_array()?
+            .iter()
+            .any(|e| {
+                e["reason"] == "Scheduled"
+                    && e["message"] == "Successfully assigned default/wants-ssd to big"
+            })
+            .then_some(())
+    });
     // Running for real on the chosen worker.
     eventually(Duration::from_secs(60), "wants-ssd Running", || {
         (get(c, "wants-ssd")["status"]["phase"] == "Running").then_some(())

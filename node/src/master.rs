@@ -170,6 +170,10 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         // Controllers: each an actor with its own informer cache.
         ControllerActor::new(ReplicaSetController, store.clone()).start();
         ControllerActor::new(DeploymentController, store.clone()).start();
+        actix::spawn(capstan_actors::controllers::event_ttl::run(
+            store.clone(),
+            Duration::from_secs(3600),
+        ));
         ControllerActor::new(GarbageCollector::new(store.db.clone()), store.clone()).start();
         ControllerActor::new(
             TaintEviction { pod_eviction_seconds: cfg.pod_eviction_seconds },

@@ -51,6 +51,26 @@ pub trait Controller: Unpin + 'static {
     fn fulfils(&self, kind: &str, obj: &Value, key: &str) -> bool;
     /// The actions for `key`.
     fn reconcile(&self, key: &str, cache: &Cache, now: Timestamp) -> Vec<Action>;
+    /// The Event to record once `action` (taken for `key`) has been written, if any. `{name}`
+    /// in the message is replaced by the written object's name (for generated names).
+    fn event(&self, _key: &str, _action: &Action, _cache: &Cache) -> Option<EventSpec> {
+        None
+    }
+}
+
+/// An Event a controller records about one of its actions.
+#[derive(Debug, Clone)]
+pub struct EventSpec {
+    /// The object the event is about.
+    pub involved: Value,
+    /// `Normal` or `Warning`.
+    pub type_: &'static str,
+    /// The reason (`SuccessfulCreate`, `ScalingReplicaSet`…).
+    pub reason: &'static str,
+    /// The message; `{name}` becomes the written object's name.
+    pub message: String,
+    /// The reporting component (`replicaset-controller`…).
+    pub component: &'static str,
 }
 
 struct Expectation {
@@ -262,7 +282,7 @@ impl<C: Controller> Handler<Work> for ControllerActor<C> {
                 continue;
             }
             let actions = self.controller.reconcile(&key, &self.cache, now);
-            let mut writes = Vec::new();
+            let mut writes: Vec<(WriteOp, Option<EventSpec>)> = Vec::new();
             let mut expected = 0;
             for a in actions {
                 if let Action::RequeueAfter { millis } = a {
@@ -273,8 +293,9 @@ impl<C: Controller> Handler<Work> for ControllerActor<C> {
                 if matches!(a, Action::Create { .. } | Action::Delete { .. }) {
                     expected += 1;
                 }
+                let event = self.controller.event(&key, &a, &self.cache);
                 if let Some(op) = write_op(a, &self.cache) {
-                    writes.push(op);
+                    writes.push((op, event));
                 }
             }
             if expected > 0 {
@@ -293,8 +314,34 @@ impl<C: Controller> Handler<Work> for ControllerActor<C> {
             let me = ctx.address();
             actix::spawn(async move {
                 let results =
-                    futures_util::future::join_all(writes.into_iter().map(|op| store.write(op)))
-                        .await;
+                    futures_util::future::join_all(writes.into_iter().map(|(op, event)| {
+                        let store = store.clone();
+                        async move {
+                            let r = store.write(op).await;
+                            if let (Ok(written), Some(e)) = (&r, event) {
+                                let name = written
+                                    .object
+                                    .pointer("/metadata/name")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default();
+                                let message = e.message.replace("{name}", name);
+                                if let Err(err) = crate::scheduler::record_event(
+                                    &store,
+                                    &e.involved,
+                                    e.type_,
+                                    e.reason,
+                                    &message,
+                                    e.component,
+                                )
+                                .await
+                                {
+                                    tracing::debug!(error = %err, "could not record an event");
+                                }
+                            }
+                            r
+                        }
+                    }))
+                    .await;
                 let failed = results
                     .iter()
                     .any(|r| matches!(r, Err(e) if !matches!(e, StoreError::NotFound { .. })));

@@ -2,7 +2,7 @@
 //! (`capstan_core::controllers::deployment` decides: RollingUpdate or Recreate, revisions,
 //! history, status and conditions).
 
-use super::actor::Controller;
+use super::actor::{Controller, EventSpec};
 use super::cache::{key_of, Cache};
 use capstan_core::api::apps::{Deployment, ReplicaSet};
 use capstan_core::api::pod::Pod;
@@ -81,6 +81,47 @@ impl Controller for DeploymentController {
 
     fn fulfils(&self, kind: &str, _: &Value, _: &str) -> bool {
         kind == "ReplicaSet"
+    }
+
+    fn event(&self, key: &str, action: &Action, cache: &Cache) -> Option<EventSpec> {
+        let replicas = |o: &Value| {
+            o.pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+        };
+        let message = match action {
+            Action::Create { object } if object["kind"] == "ReplicaSet" => format!(
+                "Scaled up replica set {} from 0 to {}",
+                object
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("{name}"),
+                replicas(object)
+            ),
+            Action::Update { object } if object["kind"] == "ReplicaSet" => {
+                let old = cache.get("ReplicaSet", &key_of(object))?;
+                let (from, to) = (replicas(old), replicas(object));
+                if from == to {
+                    return None;
+                }
+                let dir = if to > from { "up" } else { "down" };
+                format!(
+                    "Scaled {dir} replica set {} from {from} to {to}",
+                    object
+                        .pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                )
+            }
+            _ => return None,
+        };
+        Some(EventSpec {
+            involved: (**cache.get("Deployment", key)?).clone(),
+            type_: "Normal",
+            reason: "ScalingReplicaSet",
+            message,
+            component: "deployment-controller",
+        })
     }
 
     fn reconcile(&self, key: &str, cache: &Cache, now: Timestamp) -> Vec<Action> {

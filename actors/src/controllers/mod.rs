@@ -7,10 +7,11 @@
 pub mod actor;
 pub mod cache;
 pub mod deployment;
+pub mod event_ttl;
 pub mod feed;
 pub mod gc;
 pub mod replicaset;
 pub mod taint_eviction;
 pub mod workqueue;
 
-pub use actor::{Controller, ControllerActor};
+pub use actor::{Controller, ControllerActor, EventSpec};

@@ -1,7 +1,7 @@
 //! The ReplicaSet controller: keeps `replicas` pods matching each ReplicaSet
 //! (`capstan_core::controllers::replicaset` decides).
 
-use super::actor::Controller;
+use super::actor::{Controller, EventSpec};
 use super::cache::{key_of, Cache};
 use capstan_core::api::apps::ReplicaSet;
 use capstan_core::controllers::replicaset::{controller_uid, reconcile};
@@ -70,6 +70,25 @@ impl Controller for ReplicaSetController {
     fn fulfils(&self, kind: &str, obj: &Value, key: &str) -> bool {
         // A pod we created appearing, or one we deleted going (or being marked).
         kind == "Pod" && controller_uid(obj).is_some() && key.starts_with(&format!("{}/", ns(obj)))
+    }
+
+    fn event(&self, key: &str, action: &Action, cache: &Cache) -> Option<EventSpec> {
+        let (reason, message) = match action {
+            Action::Create { object } if object["kind"] == "Pod" => {
+                ("SuccessfulCreate", "Created pod: {name}".to_string())
+            }
+            Action::Delete {
+                kind: "Pod", name, ..
+            } => ("SuccessfulDelete", format!("Deleted pod: {name}")),
+            _ => return None,
+        };
+        Some(EventSpec {
+            involved: (**cache.get("ReplicaSet", key)?).clone(),
+            type_: "Normal",
+            reason,
+            message,
+            component: "replicaset-controller",
+        })
     }
 
     fn reconcile(&self, key: &str, cache: &Cache, now: Timestamp) -> Vec<Action> {

@@ -6,7 +6,7 @@
 //! time, one without tolerates forever. Pods already Terminating on a node that is gone are
 //! deleted outright (their worker cannot confirm), as Kubernetes' pod GC does.
 
-use super::actor::Controller;
+use super::actor::{Controller, EventSpec};
 use super::cache::{key_of, Cache};
 use capstan_core::api::node::Taint;
 use capstan_core::api::pod::Toleration;
@@ -77,6 +77,25 @@ impl Controller for TaintEviction {
 
     fn fulfils(&self, kind: &str, _: &Value, _: &str) -> bool {
         kind == "Pod"
+    }
+
+    fn event(&self, _: &str, action: &Action, cache: &Cache) -> Option<EventSpec> {
+        let Action::Delete {
+            kind: "Pod",
+            namespace,
+            name,
+            ..
+        } = action
+        else {
+            return None;
+        };
+        Some(EventSpec {
+            involved: (**cache.get("Pod", &format!("{namespace}/{name}"))?).clone(),
+            type_: "Normal",
+            reason: "TaintManagerEviction",
+            message: format!("Marking for deletion Pod {namespace}/{name}"),
+            component: "taint-eviction-controller",
+        })
     }
 
     fn reconcile(&self, key: &str, cache: &Cache, now: Timestamp) -> Vec<Action> {

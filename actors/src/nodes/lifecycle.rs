@@ -80,8 +80,21 @@ async fn mark_node_unknown(
             live
         })
         .await?;
-    if marked.is_some() {
+    if let Some(obj) = marked {
         tracing::warn!(%node, "node stopped reporting: Ready=Unknown, tainted unreachable:NoExecute");
+        let message = format!("Node {node} status is now: NodeNotReady");
+        if let Err(e) = crate::scheduler::record_event(
+            store,
+            &obj,
+            "Normal",
+            "NodeNotReady",
+            &message,
+            "node-controller",
+        )
+        .await
+        {
+            tracing::debug!(%node, error = %e, "could not record the NodeNotReady event");
+        }
     }
     set_unreachable_taint(store, node, true).await
 }

@@ -278,7 +278,22 @@ async fn bind_one(store: StoreHandle, pod: Arc<Value>, node: String) -> Result<(
         .await
         .map_err(|e| e.to_string())?;
     match (stored, refused) {
-        (Some(_), _) => Ok(()),
+        (Some(bound), _) => {
+            let message = format!("Successfully assigned {ns}/{name} to {node}");
+            if let Err(e) = super::record_event(
+                &store,
+                &bound,
+                "Normal",
+                "Scheduled",
+                &message,
+                "default-scheduler",
+            )
+            .await
+            {
+                tracing::debug!(pod = name, error = %e, "could not record the Scheduled event");
+            }
+            Ok(())
+        }
         (None, Some(why)) => Err(why),
         (None, None) => Err("the pod is gone".into()),
     }

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod manifests;
 pub mod node_ops;
 pub mod output;
+pub mod rollout;
 pub mod tabwriter;
 pub mod top;
 pub mod util;
@@ -74,6 +75,10 @@ pub enum Command {
     Uncordon(node_ops::NodeArgs),
     /// Add or remove node taints (like `kubectl taint nodes`): key=value:Effect, key:Effect-, key-.
     Taint(node_ops::TaintArgs),
+    /// Manage a Deployment's rollout: status, history, undo, restart (like `kubectl rollout`).
+    Rollout(rollout::RolloutArgs),
+    /// Set the replicas of a Deployment or ReplicaSet (like `kubectl scale`).
+    Scale(rollout::ScaleArgs),
     /// Benchmarks: `capstan bench scheduler --nodes N --pods P [--seed S]`.
     Bench(bench::BenchArgs),
     /// Print the client and server versions.
@@ -139,6 +144,8 @@ pub fn main() -> ExitCode {
         Command::Cordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), true),
         Command::Uncordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), false),
         Command::Taint(args) => node_ops::taint(args, cli.kubeconfig.as_deref()),
+        Command::Rollout(args) => rollout::run(args, cli.kubeconfig.as_deref()),
+        Command::Scale(args) => rollout::scale(args, cli.kubeconfig.as_deref()),
         Command::Bench(args) => bench::run(args, cli.kubeconfig.as_deref()),
         Command::Version(args) => version::run(args, cli.kubeconfig.as_deref()),
     };
