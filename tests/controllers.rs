@@ -333,3 +333,89 @@ fn pods_of_a_lost_node_come_back_elsewhere_and_never_run_twice() {
         (sleepers("3604") == 0).then_some(())
     });
 }
+
+fn rs_named(name: &str, app: &str, replicas: i64) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": name},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app}},
+                 "template": {"metadata": {"labels": {"app": app}},
+                              "spec": {"terminationGracePeriodSeconds": 1,
+                                       "containers": [{"name": "c", "image": "busybox",
+                                                       "command": ["sleep", "3600"]}]}}}})
+}
+
+fn app_pods(c: &Client, app: &str) -> Vec<Value> {
+    let list: Value = c
+        .get(&format!("{PODS}?labelSelector=app%3D{app}"))
+        .expect("list")
+        .json()
+        .expect("json");
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn orphan_keeps_dependents_and_foreground_waits_for_them() {
+    let dir = tempdir();
+    let (m, _workers) = cluster(dir.path());
+    let c = &m.client;
+    for (name, app) in [("keep", "orph"), ("fg", "fore")] {
+        let r = c
+            .send_json("POST", RS, "application/json", &rs_named(name, app, 2))
+            .expect("post");
+        assert_eq!(r.status, 201);
+    }
+    for app in ["orph", "fore"] {
+        eventually(Duration::from_secs(60), "2 pods", || {
+            (app_pods(c, app).len() == 2).then_some(())
+        });
+    }
+    // Orphan: the ReplicaSet goes, its pods stay without an ownerReference.
+    let r = c
+        .send_json(
+            "DELETE",
+            &format!("{RS}/keep"),
+            "application/json",
+            &json!({"propagationPolicy": "Orphan"}),
+        )
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    eventually(Duration::from_secs(30), "keep gone", || {
+        (c.get(&format!("{RS}/keep")).ok()?.status == 404).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let kept = app_pods(c, "orph");
+    assert_eq!(kept.len(), 2, "orphans stay");
+    assert!(kept.iter().all(|p| p["metadata"]["ownerReferences"]
+        .as_array()
+        .is_none_or(|r| r.is_empty())));
+
+    // Foreground: the ReplicaSet stays (deleting) until its pods are gone, then goes.
+    let r = c
+        .send_json(
+            "DELETE",
+            &format!("{RS}/fg"),
+            "application/json",
+            &json!({"propagationPolicy": "Foreground"}),
+        )
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    let marked: Value = r.json().expect("json");
+    assert!(
+        marked["metadata"]["deletionTimestamp"].is_string(),
+        "{marked}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let rs = c.get(&format!("{RS}/fg")).expect("get");
+        let pods = app_pods(c, "fore");
+        if rs.status == 404 && pods.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "fg not gone: {} {}\npods: {pods:#?}",
+            rs.status,
+            String::from_utf8_lossy(&rs.body)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -48,7 +48,10 @@ impl Master {
         let mut child = Command::new(capstan_bin())
             .args(["master", "--config"])
             .arg(config)
-            .env("CAPSTAN_LOG", "warn")
+            .env(
+                "CAPSTAN_LOG",
+                std::env::var("TEST_MASTER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

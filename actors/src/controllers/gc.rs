@@ -1,6 +1,9 @@
 //! The garbage collector: an object whose owners (every `ownerReferences` entry) are all gone is
 //! deleted — background propagation, as Kubernetes' default. Before deleting, the owner's
 //! absence is confirmed in the store itself (the cache may not have seen a new owner yet).
+//! Foreground deletion: an owner being deleted with the `foregroundDeletion` finalizer counts as
+//! gone for its dependents, and once none is left the collector lifts the finalizer so the owner
+//! goes too. (Orphan deletion is done by the API server, which removes the ownerReferences.)
 
 use super::actor::Controller;
 use super::cache::{key_of, Cache};
@@ -13,6 +16,21 @@ use std::sync::Arc;
 
 /// The kinds whose objects may have owners here.
 const DEPENDENTS: [&str; 2] = ["Pod", "ReplicaSet"];
+
+/// The kinds whose objects may own others here.
+const OWNERS: [&str; 2] = ["ReplicaSet", "Deployment"];
+
+/// The finalizer of foreground deletion.
+pub const FOREGROUND: &str = "foregroundDeletion";
+
+fn foreground_deleting(obj: &Value) -> bool {
+    obj.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+        && obj
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| f.iter().any(|x| x == FOREGROUND))
+}
 
 /// See the module docs.
 pub struct GarbageCollector {
@@ -97,6 +115,20 @@ impl Controller for GarbageCollector {
                 }
             }
         }
+        // An owner in a foreground deletion looks at itself; so do the owners of a dependent
+        // that changed or went.
+        if OWNERS.contains(&kind) && foreground_deleting(obj) {
+            keys.push(format!("{kind}:{}", key_of(obj)));
+        }
+        for (_, owner_kind, name, owner_uid) in owners(obj) {
+            if let Some(o) = cache.get(&owner_kind, &format!("{ns}/{name}")) {
+                if o.pointer("/metadata/uid").and_then(Value::as_str) == Some(owner_uid.as_str())
+                    && foreground_deleting(o)
+                {
+                    keys.push(format!("{owner_kind}:{ns}/{name}"));
+                }
+            }
+        }
         keys
     }
 
@@ -111,6 +143,33 @@ impl Controller for GarbageCollector {
         let Some(obj) = cache.get(kind, ns_name) else {
             return Vec::new();
         };
+        if OWNERS.contains(&kind) && foreground_deleting(obj) {
+            let uid = obj
+                .pointer("/metadata/uid")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let ns = ns_name.split_once('/').map_or("", |(n, _)| n);
+            let left = DEPENDENTS.iter().any(|k| {
+                cache
+                    .in_namespace(k, ns)
+                    .any(|d| owners(d).iter().any(|o| o.3 == uid))
+            });
+            if !left {
+                let mut lifted = (**obj).clone();
+                if let Some(f) = lifted
+                    .pointer_mut("/metadata/finalizers")
+                    .and_then(Value::as_array_mut)
+                {
+                    f.retain(|x| x != FOREGROUND);
+                }
+                tracing::info!(
+                    kind,
+                    object = ns_name,
+                    "dependents gone: finishing foreground deletion"
+                );
+                return vec![Action::Update { object: lifted }];
+            }
+        }
         let refs = owners(obj);
         if refs.is_empty() {
             return Vec::new();
@@ -122,7 +181,10 @@ impl Controller for GarbageCollector {
             };
             let owner_ns = if resource.namespaced { ns } else { "" };
             match self.db.get(resource, owner_ns, n) {
-                Ok(Some(o)) => o.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid),
+                Ok(Some(o)) => {
+                    o.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid)
+                        && !foreground_deleting(&o)
+                }
                 Ok(None) => false,
                 Err(_) => true,
             }

@@ -435,6 +435,52 @@ fn patch_error(message: String) -> capstan_core::validation::FieldError {
     }
 }
 
+/// `propagationPolicy: Orphan`: the owner's dependents (pods and ReplicaSets of its namespace)
+/// lose their ownerReference to it before it goes, so the garbage collector keeps them.
+async fn orphan_dependents(state: &ApiState, t: &Target) -> Result<(), ApiError> {
+    let owner = load(state, t)?;
+    let Some(uid) = owner.pointer("/metadata/uid").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let ns = namespace_of(t).to_string();
+    let kinds = [
+        capstan_core::kinds::PODS,
+        capstan_core::kinds::by_kind("apps/v1", "ReplicaSet").unwrap_or(capstan_core::kinds::PODS),
+    ];
+    for resource in kinds {
+        let (objects, _) = state.store.db.list(resource, Some(&ns))?;
+        for o in objects {
+            let owned = o
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .is_some_and(|refs| refs.iter().any(|r| r["uid"] == uid));
+            if !owned {
+                continue;
+            }
+            let name = o
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            state
+                .store
+                .modify(resource, &ns, name, Subresource::Main, |obj| {
+                    match obj
+                        .pointer_mut("/metadata/ownerReferences")
+                        .and_then(Value::as_array_mut)
+                    {
+                        Some(refs) => {
+                            refs.retain(|r| r["uid"] != uid);
+                            true
+                        }
+                        None => false,
+                    }
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn delete(
     req: &HttpRequest,
     payload: web::Payload,
@@ -481,6 +527,44 @@ async fn delete(
     if dry {
         return Ok(json_response(200, &load(state, t)?, &[]));
     }
+    let policy = opts
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .or_else(|| q.get("propagationPolicy"))
+        .unwrap_or("Background");
+    let owner_kind = matches!(t.resource.kind, "Deployment" | "ReplicaSet");
+    let finalizer = match policy {
+        "Orphan" if owner_kind => Some("orphan"),
+        "Foreground" if owner_kind => Some("foregroundDeletion"),
+        _ => None,
+    };
+    if let Some(finalizer) = finalizer {
+        // The owner stays (deletionTimestamp + finalizer) while its dependents are dealt with:
+        // orphaned here and now, or deleted by the garbage collector (which then lifts the
+        // foregroundDeletion finalizer). Its controller does not adopt while it is deleting.
+        state
+            .store
+            .modify(
+                t.resource,
+                namespace_of(t),
+                t.name.as_deref().unwrap_or_default(),
+                Subresource::Main,
+                |obj| {
+                    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+                        return false;
+                    };
+                    let list = meta.entry("finalizers").or_insert_with(|| json!([]));
+                    match list.as_array_mut() {
+                        Some(f) if !f.iter().any(|x| x == finalizer) => {
+                            f.push(json!(finalizer));
+                            true
+                        }
+                        _ => false,
+                    }
+                },
+            )
+            .await?;
+    }
     let r = state
         .store
         .write(WriteOp::Delete {
@@ -492,5 +576,28 @@ async fn delete(
             grace_seconds: deletion_grace(state, t, &opts)?,
         })
         .await?;
+    if finalizer == Some("orphan") {
+        orphan_dependents(state, t).await?;
+        let lifted = state
+            .store
+            .modify(
+                t.resource,
+                namespace_of(t),
+                t.name.as_deref().unwrap_or_default(),
+                Subresource::Main,
+                |obj| match obj
+                    .pointer_mut("/metadata/finalizers")
+                    .and_then(Value::as_array_mut)
+                {
+                    Some(f) => {
+                        f.retain(|x| x != "orphan");
+                        true
+                    }
+                    None => false,
+                },
+            )
+            .await?;
+        return Ok(json_response(200, &lifted.unwrap_or(r.object), &[]));
+    }
     Ok(json_response(200, &r.object, &[]))
 }
