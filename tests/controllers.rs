@@ -419,3 +419,56 @@ fn orphan_keeps_dependents_and_foreground_waits_for_them() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn drain_moves_pods_off_a_node() {
+    let dir = tempdir();
+    let (m, _workers) = cluster(dir.path());
+    let c = &m.client;
+    let r = c
+        .send_json("POST", RS, "application/json", &rs_named("web", "web", 4))
+        .expect("post");
+    assert_eq!(r.status, 201);
+    let pods = running(c, 4);
+    assert!(pods.iter().any(|p| p.1 == "w1"), "{pods:?}");
+    // An unmanaged pod on w1 makes drain refuse without --force.
+    let stray = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stray"},
+        "spec": {"nodeName": "w1", "terminationGracePeriodSeconds": 1,
+                 "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "3600"]}]}});
+    assert_eq!(
+        c.send_json("POST", PODS, "application/json", &stray)
+            .expect("post")
+            .status,
+        201
+    );
+    let run = |args: &[&str]| {
+        std::process::Command::new(support::capstan_bin())
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&m.kubeconfig)
+            .output()
+            .expect("run capstan")
+    };
+    let refused = run(&["drain", "w1"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("declare no controller") && err.contains("default/stray"),
+        "{err}"
+    );
+    let out = run(&["drain", "w1", "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("node/w1 drained"));
+    let node: Value = c
+        .get("/api/v1/nodes/w1")
+        .expect("get")
+        .json()
+        .expect("json");
+    assert_eq!(node["spec"]["unschedulable"], true);
+    let moved = running(c, 4);
+    assert!(moved.iter().all(|p| p.1 == "w2"), "{moved:?}");
+}

@@ -75,6 +75,8 @@ pub enum Command {
     Uncordon(node_ops::NodeArgs),
     /// Add or remove node taints (like `kubectl taint nodes`): key=value:Effect, key:Effect-, key-.
     Taint(node_ops::TaintArgs),
+    /// Cordon a node and evict its pods (like `kubectl drain`).
+    Drain(node_ops::DrainArgs),
     /// Manage a Deployment's rollout: status, history, undo, restart (like `kubectl rollout`).
     Rollout(rollout::RolloutArgs),
     /// Set the replicas of a Deployment or ReplicaSet (like `kubectl scale`).
@@ -144,6 +146,7 @@ pub fn main() -> ExitCode {
         Command::Cordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), true),
         Command::Uncordon(args) => node_ops::cordon(args, cli.kubeconfig.as_deref(), false),
         Command::Taint(args) => node_ops::taint(args, cli.kubeconfig.as_deref()),
+        Command::Drain(args) => node_ops::drain(args, cli.kubeconfig.as_deref()),
         Command::Rollout(args) => rollout::run(args, cli.kubeconfig.as_deref()),
         Command::Scale(args) => rollout::scale(args, cli.kubeconfig.as_deref()),
         Command::Bench(args) => bench::run(args, cli.kubeconfig.as_deref()),

@@ -15,6 +15,96 @@ pub struct NodeArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct DrainArgs {
+    /// The node.
+    #[arg(value_name = "NODE", value_parser = parse_node)]
+    pub node: String,
+    /// Also delete pods no controller will recreate.
+    #[arg(long)]
+    pub force: bool,
+    /// Give up after this many seconds of waiting for the pods to go (0: do not wait).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub timeout: u64,
+}
+
+/// `drain NODE`: cordon, then delete its pods gracefully (their controllers recreate them
+/// elsewhere) and wait until they are gone. Pods without a controller are refused unless
+/// `--force`, as kubectl drain does.
+pub fn drain(args: DrainArgs, kubeconfig: Option<&Path>) -> VerbResult {
+    cordon(
+        NodeArgs {
+            node: args.node.clone(),
+        },
+        kubeconfig,
+        true,
+    )?;
+    let client = connect(kubeconfig)?;
+    let list_pods = || -> anyhow::Result<Vec<Value>> {
+        let r = client.get(&format!(
+            "/api/v1/pods?fieldSelector=spec.nodeName%3D{}",
+            args.node
+        ))?;
+        if !r.ok() {
+            bail!(server_error(&r, None));
+        }
+        let v = r.json()?;
+        Ok(v["items"].as_array().cloned().unwrap_or_default())
+    };
+    let pods = list_pods()?;
+    let unmanaged: Vec<String> = pods
+        .iter()
+        .filter(|p| {
+            p.pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .is_none_or(|r| !r.iter().any(|o| o["controller"] == true))
+        })
+        .map(|p| {
+            format!(
+                "{}/{}",
+                str_at(p, "/metadata/namespace"),
+                str_at(p, "/metadata/name")
+            )
+        })
+        .collect();
+    if !unmanaged.is_empty() && !args.force {
+        bail!(
+            "cannot delete Pods that declare no controller (use --force to override): {}",
+            unmanaged.join(", ")
+        );
+    }
+    for p in &pods {
+        let (ns, name) = (
+            str_at(p, "/metadata/namespace"),
+            str_at(p, "/metadata/name"),
+        );
+        let r = client.request(
+            "DELETE",
+            &format!("/api/v1/namespaces/{ns}/pods/{name}"),
+            None,
+            "application/json",
+        )?;
+        if r.ok() || r.status == 404 {
+            outln(&format!("evicting pod {ns}/{name}"));
+        } else {
+            bail!(server_error(&r, None));
+        }
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(args.timeout);
+    while args.timeout > 0 && !list_pods()?.is_empty() {
+        if std::time::Instant::now() >= deadline {
+            bail!(
+                "drain did not complete within {}s: pods remain on node {}",
+                args.timeout,
+                args.node
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    outln(&format!("node/{} drained", args.node));
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
 pub struct TaintArgs {
     /// The node.
     #[arg(value_name = "NODE", value_parser = parse_node)]
