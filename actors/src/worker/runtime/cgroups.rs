@@ -230,6 +230,29 @@ impl Cgroups {
         }
     }
 
+    /// Removes this worker's own subtree if it holds no container cgroup any more (best effort;
+    /// a worker leaving with containers running keeps it).
+    pub fn remove_if_empty(&self) {
+        let dirs: Vec<&PathBuf> = match self {
+            Cgroups::Off { .. } => return,
+            Cgroups::V1 {
+                memory,
+                cpu,
+                cpuacct,
+                pids,
+            } => std::iter::once(memory)
+                .chain(cpu.iter())
+                .chain(cpuacct.iter())
+                .chain(pids.iter())
+                .collect(),
+            Cgroups::V2 { parent } => vec![parent],
+        };
+        for d in dirs {
+            // rmdir fails (EBUSY/ENOTEMPTY) while children exist: exactly what we want.
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+
     /// Why cgroups are off, if they are.
     pub fn off_reason(&self) -> Option<&str> {
         match self {
@@ -527,5 +550,6 @@ mod tests {
         assert!(!c.oom_killed());
         c.remove();
         assert!(c.dirs.iter().all(|d| !d.exists()), "removed: {:?}", c.dirs);
+        cg.remove_if_empty();
     }
 }

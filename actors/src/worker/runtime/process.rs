@@ -303,6 +303,15 @@ impl ProcessRuntime {
     }
 }
 
+impl Drop for ProcessRuntime {
+    /// A runtime that goes with no container left takes its cgroup subtree along.
+    fn drop(&mut self) {
+        if lock(&self.live).is_empty() {
+            self.cgroups.remove_if_empty();
+        }
+    }
+}
+
 /// Builds a current-thread tokio runtime and parks it on its own thread until the returned
 /// sender is dropped.
 fn start_executor() -> io::Result<(Handle, oneshot::Sender<()>)> {
