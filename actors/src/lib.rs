@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod controllers;
+pub mod events;
 pub mod nodes;
 pub mod protocol;
 pub mod scheduler;

@@ -325,7 +325,7 @@ impl<C: Controller> Handler<Work> for ControllerActor<C> {
                                     .and_then(Value::as_str)
                                     .unwrap_or_default();
                                 let message = e.message.replace("{name}", name);
-                                if let Err(err) = crate::scheduler::record_event(
+                                if let Err(err) = crate::events::record_event(
                                     &store,
                                     &e.involved,
                                     e.type_,

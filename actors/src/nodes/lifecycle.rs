@@ -83,7 +83,7 @@ async fn mark_node_unknown(
     if let Some(obj) = marked {
         tracing::warn!(%node, "node stopped reporting: Ready=Unknown, tainted unreachable:NoExecute");
         let message = format!("Node {node} status is now: NodeNotReady");
-        if let Err(e) = crate::scheduler::record_event(
+        if let Err(e) = crate::events::record_event(
             store,
             &obj,
             "Normal",

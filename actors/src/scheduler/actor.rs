@@ -1,12 +1,13 @@
 //! SchedulerActor: see the module docs of `scheduler`.
 
 use super::queue::{Queue, Waiting};
-use crate::store::{EventType, StoreHandle, WatchEvent};
+use crate::controllers::feed::{self, Changed, Listed};
+use crate::store::{EventType, StoreHandle};
 use actix::prelude::*;
 use capstan_core::api::node::Node;
 use capstan_core::api::pod::Pod;
 use capstan_core::binding::{bind, mark_unschedulable};
-use capstan_core::kinds::PODS;
+use capstan_core::kinds::{NODES, PODS};
 use capstan_core::scheduler::{Config, NodeInfo, PodInfo, Scheduler, Snapshot};
 use capstan_core::write_rules::Subresource;
 use serde_json::Value;
@@ -54,19 +55,6 @@ pub struct SchedulerStats {
     /// Nodes known.
     pub nodes: usize,
 }
-
-/// A fresh list of nodes and pods.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub(crate) struct Resync {
-    pub nodes: Vec<Value>,
-    pub pods: Vec<Value>,
-}
-
-/// Changes from the watch, in revision order.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub(crate) struct Changes(pub Vec<Arc<WatchEvent>>);
 
 /// Decide a batch.
 #[derive(Debug, Message)]
@@ -280,7 +268,7 @@ async fn bind_one(store: StoreHandle, pod: Arc<Value>, node: String) -> Result<(
     match (stored, refused) {
         (Some(bound), _) => {
             let message = format!("Successfully assigned {ns}/{name} to {node}");
-            if let Err(e) = super::record_event(
+            if let Err(e) = crate::events::record_event(
                 &store,
                 &bound,
                 "Normal",
@@ -323,7 +311,7 @@ async fn report_unschedulable(store: StoreHandle, pod: Arc<Value>, message: Stri
     if let Err(e) = written {
         tracing::debug!(pod = name, error = %e, "could not write the Unschedulable condition");
     }
-    if let Err(e) = super::record_event(
+    if let Err(e) = crate::events::record_event(
         &store,
         &pod,
         "Warning",
@@ -342,7 +330,13 @@ impl Actor for SchedulerActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         tracing::info!(strategy = ?self.config.engine.strategy, "scheduler started");
-        actix::spawn(super::feed::run(ctx.address(), self.store.clone()));
+        // The same list+watch feed as the controllers', over nodes and pods.
+        actix::spawn(feed::run(
+            ctx.address().recipient(),
+            ctx.address().recipient(),
+            self.store.clone(),
+            vec![NODES, PODS],
+        ));
         ctx.run_interval(TICK, |act, ctx| {
             if act.queue.wake(Instant::now(), false) > 0 {
                 act.kick(ctx);
@@ -351,14 +345,16 @@ impl Actor for SchedulerActor {
     }
 }
 
-impl Handler<Resync> for SchedulerActor {
+impl Handler<Listed> for SchedulerActor {
     type Result = ();
-    fn handle(&mut self, msg: Resync, ctx: &mut Self::Context) {
+    fn handle(&mut self, Listed(lists): Listed, ctx: &mut Self::Context) {
         *self.engine.snapshot_mut() = Snapshot::new();
-        for n in &msg.nodes {
+        // Nodes first, so that pods are counted against nodes that exist.
+        let (nodes, pods): (Vec<_>, Vec<_>) = lists.into_iter().partition(|(k, _)| *k == "Node");
+        for n in nodes.iter().flat_map(|(_, objects)| objects) {
             self.apply_node(n, false);
         }
-        for p in msg.pods {
+        for p in pods.into_iter().flat_map(|(_, objects)| objects) {
             self.apply_pod(&Arc::new(p), false);
         }
         // Decisions still being written stay assumed.
@@ -375,9 +371,9 @@ impl Handler<Resync> for SchedulerActor {
     }
 }
 
-impl Handler<Changes> for SchedulerActor {
+impl Handler<Changed> for SchedulerActor {
     type Result = ();
-    fn handle(&mut self, Changes(events): Changes, ctx: &mut Self::Context) {
+    fn handle(&mut self, Changed(events): Changed, ctx: &mut Self::Context) {
         let mut helps = false;
         for e in events {
             let deleted = e.event_type == EventType::Deleted;
