@@ -8,7 +8,7 @@ use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, free_ports, tempdir, Master, Proc};
+use support::{eventually, processes, tempdir, wait_nodes_ready, Cluster, Master, Proc};
 
 const RS: &str = "/apis/apps/v1/namespaces/default/replicasets";
 const PODS: &str = "/api/v1/namespaces/default/pods";
@@ -19,53 +19,13 @@ fn cluster(dir: &Path) -> (Master, Vec<Proc>) {
 }
 
 fn cluster_with_config(dir: &Path) -> (Master, Vec<Proc>, std::path::PathBuf) {
-    let (api, quic) = free_ports();
-    let worker = |name: &str| {
-        format!(
-            "[[worker]]\nname = \"{name}\"\nmaster = \"127.0.0.1:{quic}\"\ntoken_file = {:?}\ndata_dir = {:?}\ncpu = \"2\"\nmemory = \"2Gi\"\n",
-            dir.join("master/node-token"),
-            dir.join(name)
-        )
-    };
-    let text = format!(
-        "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\n\n{}{}",
-        dir.join("master"),
-        worker("w1"),
-        worker("w2"),
-    );
-    let config = dir.join("cluster.toml");
-    std::fs::write(&config, text).expect("config");
-    let master = Master::start_with_config(&dir.join("master"), &config);
-    let workers = ["w1", "w2"]
-        .iter()
-        .map(|n| {
-            Proc::spawn(
-                &[
-                    "worker",
-                    "--config",
-                    config.to_str().expect("utf8"),
-                    "--name",
-                    n,
-                ],
-                "info",
-                dir,
-            )
-        })
-        .collect();
-    wait_ready(&master.client, 2);
-    (master, workers, config)
+    const SIZE: &str = "cpu = \"2\"\nmemory = \"2Gi\"";
+    let c = Cluster::start(dir, &[("w1", SIZE), ("w2", SIZE)]);
+    (c.master, c.workers, c.config)
 }
 
 fn wait_ready(c: &Client, n: usize) {
-    eventually(Duration::from_secs(60), "nodes Ready", || {
-        let nodes = c.get("/api/v1/nodes").ok()?.json().ok()?;
-        let ready = nodes["items"]
-            .as_array()?
-            .iter()
-            .filter(|n| capstan_core::node_status::ready_status(n) == Some("True"))
-            .count();
-        (ready == n).then_some(())
-    });
+    wait_nodes_ready(c, n);
 }
 
 /// The pods of the ReplicaSet `web`: (name, node, phase).
@@ -217,24 +177,7 @@ fn a_replicaset_keeps_its_replicas_and_its_pods_go_with_it() {
 
 /// Live processes whose command line is exactly `sleep SECONDS`.
 fn sleepers(seconds: &str) -> usize {
-    let want = format!("sleep\0{seconds}\0").into_bytes();
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.parse::<u32>().is_ok())
-        })
-        .filter(|e| {
-            std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c == want)
-                && std::fs::read_to_string(e.path().join("stat")).is_ok_and(|s| {
-                    s.rfind(')')
-                        .and_then(|i| s.as_bytes().get(i + 2))
-                        .is_some_and(|st| !matches!(st, b'Z' | b'X'))
-                })
-        })
-        .count()
+    processes(&["sleep", seconds]).len()
 }
 
 #[test]

@@ -7,7 +7,7 @@ use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{capstan_bin, eventually, free_ports, tempdir, Master, Proc};
+use support::{capstan_bin, eventually, tempdir, Cluster, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 const RSS: &str = "/apis/apps/v1/namespaces/default/replicasets";
@@ -16,50 +16,9 @@ const WEB: &str = "/apis/apps/v1/namespaces/default/deployments/web";
 const REVISION: &str = "deployment.kubernetes.io/revision";
 
 fn cluster(dir: &Path) -> (Master, Vec<Proc>) {
-    let (api, quic) = free_ports();
-    let worker = |name: &str| {
-        format!(
-            "[[worker]]\nname = \"{name}\"\nmaster = \"127.0.0.1:{quic}\"\ntoken_file = {:?}\ndata_dir = {:?}\ncpu = \"4\"\nmemory = \"4Gi\"\n",
-            dir.join("master/node-token"),
-            dir.join(name)
-        )
-    };
-    let text = format!(
-        "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\n\n{}{}",
-        dir.join("master"),
-        worker("w1"),
-        worker("w2"),
-    );
-    let config = dir.join("cluster.toml");
-    std::fs::write(&config, text).expect("config");
-    let master = Master::start_with_config(&dir.join("master"), &config);
-    let workers = ["w1", "w2"]
-        .iter()
-        .map(|n| {
-            Proc::spawn(
-                &[
-                    "worker",
-                    "--config",
-                    config.to_str().expect("utf8"),
-                    "--name",
-                    n,
-                ],
-                "info",
-                dir,
-            )
-        })
-        .collect();
-    let c = master.client.clone();
-    eventually(Duration::from_secs(60), "two nodes Ready", || {
-        let nodes = c.get("/api/v1/nodes").ok()?.json().ok()?;
-        let ready = nodes["items"]
-            .as_array()?
-            .iter()
-            .filter(|n| capstan_core::node_status::ready_status(n) == Some("True"))
-            .count();
-        (ready == 2).then_some(())
-    });
-    (master, workers)
+    const SIZE: &str = "cpu = \"4\"\nmemory = \"4Gi\"";
+    let c = Cluster::start(dir, &[("w1", SIZE), ("w2", SIZE)]);
+    (c.master, c.workers)
 }
 
 /// Runs `capstan ARGS` against the master: (success, stdout, stderr).

@@ -9,59 +9,23 @@ use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, free_ports, tempdir, Master, Proc};
+use support::{eventually, tempdir, Cluster, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 
 fn cluster(dir: &Path) -> (Master, Vec<Proc>, std::path::PathBuf) {
-    let (api, quic) = free_ports();
-    let worker = |name: &str, extra: &str| {
-        format!(
-            "[[worker]]\nname = \"{name}\"\nmaster = \"127.0.0.1:{quic}\"\ntoken_file = {:?}\ndata_dir = {:?}\n{extra}\n",
-            dir.join("master/node-token"),
-            dir.join(name)
-        )
-    };
-    let text = format!(
-        "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\n\n{}{}{}",
-        dir.join("master"),
-        worker("small", "cpu = \"1\"\nmemory = \"1Gi\"\nlabels = { size = \"small\" }"),
-        worker("big", "cpu = \"4\"\nmemory = \"8Gi\"\nlabels = { size = \"big\", disk = \"ssd\" }"),
-        worker(
-            "gpu",
-            "cpu = \"2\"\nmemory = \"4Gi\"\nlabels = { accel = \"gpu\" }\ntaints = [\"dedicated=gpu:NoSchedule\"]"
-        ),
+    let c = Cluster::start(
+        dir,
+        &[
+            ("small", "cpu = \"1\"\nmemory = \"1Gi\"\nlabels = { size = \"small\" }"),
+            ("big", "cpu = \"4\"\nmemory = \"8Gi\"\nlabels = { size = \"big\", disk = \"ssd\" }"),
+            (
+                "gpu",
+                "cpu = \"2\"\nmemory = \"4Gi\"\nlabels = { accel = \"gpu\" }\ntaints = [\"dedicated=gpu:NoSchedule\"]",
+            ),
+        ],
     );
-    let config = dir.join("cluster.toml");
-    std::fs::write(&config, text).expect("config");
-    let master = Master::start_with_config(&dir.join("master"), &config);
-    let workers = ["small", "big", "gpu"]
-        .iter()
-        .map(|n| {
-            Proc::spawn(
-                &[
-                    "worker",
-                    "--config",
-                    config.to_str().expect("utf8"),
-                    "--name",
-                    n,
-                ],
-                "info",
-                dir,
-            )
-        })
-        .collect();
-    let c = master.client.clone();
-    eventually(Duration::from_secs(60), "three nodes Ready", || {
-        let nodes = c.get("/api/v1/nodes").ok()?.json().ok()?;
-        let ready = nodes["items"]
-            .as_array()?
-            .iter()
-            .filter(|n| capstan_core::node_status::ready_status(n) == Some("True"))
-            .count();
-        (ready == 3).then_some(())
-    });
-    (master, workers, config)
+    (c.master, c.workers, c.config)
 }
 
 fn create(c: &Client, name: &str, labels: Value, spec_extra: Value) {

@@ -9,7 +9,7 @@ use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, free_ports, tempdir, Master, Proc};
+use support::{eventually, free_ports, processes, tempdir, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 
@@ -82,27 +82,6 @@ fn running_pid(p: &Value) -> Option<u32> {
     let s = &p["status"]["containerStatuses"][0];
     s["state"]["running"].as_object()?;
     s["containerID"].as_str()?.rsplit('-').next()?.parse().ok()
-}
-
-/// Live (not zombie) processes whose command line is exactly `argv`.
-fn processes(argv: &[&str]) -> Vec<u32> {
-    let want: Vec<u8> = argv
-        .iter()
-        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
-        .collect();
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want)
-                && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-                    s.rfind(')')
-                        .and_then(|i| s.as_bytes().get(i + 2))
-                        .is_some_and(|st| !matches!(st, b'Z' | b'X'))
-                })
-        })
-        .collect()
 }
 
 /// Kills leftovers by command line if the test fails half-way (after a SIGKILLed worker,

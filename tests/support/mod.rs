@@ -235,3 +235,100 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A master and workers as processes, all described by one config file written in `dir`
+/// (`cluster.toml`; data under `dir/master` and `dir/<worker>`), with every node Ready.
+pub struct Cluster {
+    /// The master.
+    pub master: Master,
+    /// The workers, in the order given.
+    pub workers: Vec<Proc>,
+    /// The config file.
+    pub config: PathBuf,
+}
+
+impl Cluster {
+    /// Starts a master and `workers` — (name, extra TOML lines of its `[[worker]]` table) —
+    /// on free ports, and waits until every node is Ready.
+    pub fn start(dir: &Path, workers: &[(&str, &str)]) -> Cluster {
+        let (api, quic) = free_ports();
+        let mut text = format!(
+            "[master]\ndata_dir = {:?}\napi_listen = \"127.0.0.1:{api}\"\nnode_listen = \"127.0.0.1:{quic}\"\n\n",
+            dir.join("master"),
+        );
+        for (name, extra) in workers {
+            text.push_str(&format!(
+                "[[worker]]\nname = \"{name}\"\nmaster = \"127.0.0.1:{quic}\"\ntoken_file = {:?}\ndata_dir = {:?}\n{extra}\n",
+                dir.join("master/node-token"),
+                dir.join(name)
+            ));
+        }
+        let config = dir.join("cluster.toml");
+        std::fs::write(&config, text).expect("config");
+        let master = Master::start_with_config(&dir.join("master"), &config);
+        let mut cluster = Cluster {
+            master,
+            workers: Vec::new(),
+            config,
+        };
+        for (name, _) in workers {
+            let w = cluster.spawn_worker(dir, name);
+            cluster.workers.push(w);
+        }
+        wait_nodes_ready(&cluster.master.client, workers.len());
+        cluster
+    }
+
+    /// Starts (again) the worker `name` of this cluster's config.
+    pub fn spawn_worker(&self, dir: &Path, name: &str) -> Proc {
+        Proc::spawn(
+            &[
+                "worker",
+                "--config",
+                self.config.to_str().expect("utf8"),
+                "--name",
+                name,
+            ],
+            "info",
+            dir,
+        )
+    }
+}
+
+/// Waits until `n` nodes are Ready.
+pub fn wait_nodes_ready(c: &Client, n: usize) {
+    eventually(
+        Duration::from_secs(60),
+        &format!("{n} node(s) Ready"),
+        || {
+            let nodes: serde_json::Value = c.get("/api/v1/nodes").ok()?.json().ok()?;
+            let ready = nodes["items"]
+                .as_array()?
+                .iter()
+                .filter(|n| capstan_core::node_status::ready_status(n) == Some("True"))
+                .count();
+            (ready == n).then_some(())
+        },
+    );
+}
+
+/// Live (not zombie) processes whose command line is exactly `argv`.
+pub fn processes(argv: &[&str]) -> Vec<u32> {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want)
+                && std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                    s.rfind(')')
+                        .and_then(|i| s.as_bytes().get(i + 2))
+                        .is_some_and(|st| !matches!(st, b'Z' | b'X'))
+                })
+        })
+        .collect()
+}
