@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::agent::{ContainerRunning, LogPath, NodeAgent};
-use super::runtime::read_log;
+use super::runtime::{parse_entry, read_log};
 use crate::protocol::{LogChunk, LogRequest, LogResponse};
 use actix::Addr;
 use capstan_transport::{IncomingStream, Responder};
@@ -506,37 +506,6 @@ impl LineAssembler {
         }
         text
     }
-}
-
-/// One CRI entry, parsed (the format `runtime::cri_log` writes and `read_log` reads).
-struct ParsedEntry<'a> {
-    timestamp: &'a [u8],
-    stream: &'a [u8],
-    partial: bool,
-    content: &'a [u8],
-}
-
-/// `<timestamp> <stdout|stderr> <P|F>[:flags] <content>`; `None` for a line not in CRI format.
-fn parse_entry(line: &[u8]) -> Option<ParsedEntry<'_>> {
-    let mut parts = line.splitn(4, |&b| b == b' ');
-    let timestamp = parts.next()?;
-    let stream = parts.next()?;
-    let tag = parts.next()?;
-    let content = parts.next().unwrap_or(&[]);
-    if timestamp.is_empty() || !(stream == b"stdout" || stream == b"stderr") {
-        return None;
-    }
-    let partial = match tag.split(|&b| b == b':').next() {
-        Some(b"P") => true,
-        Some(b"F") => false,
-        _ => return None,
-    };
-    Some(ParsedEntry {
-        timestamp,
-        stream,
-        partial,
-        content,
-    })
 }
 
 #[cfg(test)]

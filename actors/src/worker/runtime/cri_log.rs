@@ -255,15 +255,16 @@ fn warn_once(warned: &mut bool, path: &Path, e: &io::Error) {
     }
 }
 
-/// One CRI entry, parsed. `None` for a line not in CRI format.
-struct ParsedEntry<'a> {
-    timestamp: &'a [u8],
-    stream: &'a [u8],
-    partial: bool,
-    content: &'a [u8],
+/// One CRI entry, parsed (also used by the worker's log follower).
+pub(crate) struct ParsedEntry<'a> {
+    pub timestamp: &'a [u8],
+    pub stream: &'a [u8],
+    pub partial: bool,
+    pub content: &'a [u8],
 }
 
-fn parse_entry(line: &[u8]) -> Option<ParsedEntry<'_>> {
+/// `<timestamp> <stdout|stderr> <P|F>[:flags] <content>`; `None` for a line not in CRI format.
+pub(crate) fn parse_entry(line: &[u8]) -> Option<ParsedEntry<'_>> {
     let mut parts = line.splitn(4, |&b| b == b' ');
     let timestamp = parts.next()?;
     let stream = parts.next()?;

@@ -37,6 +37,7 @@ use capstan_core::time::Timestamp;
 use tokio::sync::oneshot;
 
 pub use cgroups::{Cgroups, Limits};
+pub(crate) use cri_log::parse_entry;
 pub use cri_log::read_log;
 pub use process::{ProcessRuntime, ProcessRuntimeConfig, DEFAULT_HOME, DEFAULT_PATH};
 
