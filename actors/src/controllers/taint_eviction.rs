@@ -35,6 +35,21 @@ fn node_of(pod: &Value) -> &str {
         .unwrap_or_default()
 }
 
+/// Whether the node has stopped reporting (Ready=Unknown).
+fn gone(node: &Value) -> bool {
+    ready_status(node) == Some("Unknown")
+}
+
+/// The node's NoExecute taints.
+fn no_execute_taints(node: &Value) -> Vec<Taint> {
+    node.pointer("/spec/taints")
+        .and_then(|t| serde_json::from_value::<Vec<Taint>>(t.clone()).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.effect == "NoExecute")
+        .collect()
+}
+
 /// Seconds the pod may stay on a node with `taint`: `None` forever, `Some(0)` not at all.
 fn tolerated_for(tolerations: &[Toleration], taint: &Taint, default: i64) -> Option<i64> {
     let matching: Vec<&Toleration> = tolerations.iter().filter(|t| tolerates(t, taint)).collect();
@@ -67,10 +82,20 @@ impl Controller for TaintEviction {
         vec![NODES, PODS]
     }
 
-    fn keys_for(&self, kind: &str, obj: &Value, _: &Cache) -> Vec<String> {
+    fn keys_for(&self, kind: &str, obj: &Value, cache: &Cache) -> Vec<String> {
+        // Only a node with a NoExecute taint, or one that is gone, has anything to evict or
+        // clean up: heartbeats change every node every second, and looking at the pods of a
+        // healthy one would be wasted work on that hot path.
+        let concerned = |node: &Value| gone(node) || !no_execute_taints(node).is_empty();
         match kind {
-            "Node" => vec![key_of(obj)],
-            "Pod" if !node_of(obj).is_empty() => vec![format!("/{}", node_of(obj))],
+            "Node" if concerned(obj) => vec![key_of(obj)],
+            "Pod" if !node_of(obj).is_empty() => {
+                let key = format!("/{}", node_of(obj));
+                match cache.get("Node", &key) {
+                    Some(node) if concerned(node) => vec![key],
+                    _ => Vec::new(),
+                }
+            }
             _ => Vec::new(),
         }
     }
@@ -103,12 +128,8 @@ impl Controller for TaintEviction {
             return Vec::new();
         };
         let name = key.trim_start_matches('/');
-        let gone = ready_status(node) == Some("Unknown");
-        let taints: Vec<Taint> = node
-            .pointer("/spec/taints")
-            .and_then(|t| serde_json::from_value(t.clone()).ok())
-            .unwrap_or_default();
-        let no_execute: Vec<&Taint> = taints.iter().filter(|t| t.effect == "NoExecute").collect();
+        let gone = gone(node);
+        let no_execute = no_execute_taints(node);
         let mut actions = Vec::new();
         let mut next: Option<i64> = None;
         for pod in cache.all("Pod").filter(|p| node_of(p) == name) {
