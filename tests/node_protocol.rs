@@ -7,10 +7,10 @@ use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
 use capstan_actors::nodes::lifecycle::NodeLifecycle;
 use capstan_actors::nodes::session::SessionConfig;
 use capstan_actors::protocol::{
-    channel, Hello, HelloAck, PodStatusUpdate, PodStreamMsg, StatusBatch,
+    channel, Hello, HelloAck, PodEvent, PodRef, PodStatusUpdate, PodStreamMsg, StatusBatch,
 };
 use capstan_actors::store::{Store, WriteOp};
-use capstan_core::kinds::{NODES, PODS};
+use capstan_core::kinds::{self, NODES, PODS};
 use capstan_node::pki::ClusterCa;
 use capstan_transport::{Client, Identity, Server, TransportConfig};
 use rcgen::{KeyPair, PublicKeyData};
@@ -182,6 +182,17 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
             .into_bytes(),
     };
     let uid = |o: &serde_json::Value| o["metadata"]["uid"].as_str().expect("uid").to_string();
+    let event = |name: &str, uid: &str, type_: &str, reason: &str, count: u32| PodEvent {
+        pod: PodRef {
+            namespace: "default".into(),
+            name: name.into(),
+            uid: uid.into(),
+        },
+        type_: type_.into(),
+        reason: reason.into(),
+        message: format!("{reason} happened"),
+        count,
+    };
     status
         .send(&StatusBatch {
             acked_revision: 0,
@@ -191,6 +202,13 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
                 update("mine", &uid(&mine.object), "Running"),
             ],
             stopped: Vec::new(),
+            events: vec![
+                event("theirs", &uid(&theirs.object), "Normal", "Started", 1),
+                event("mine", "stale-uid", "Normal", "Started", 1),
+                event("mine", &uid(&mine.object), "Bogus", "Started", 1),
+                event("mine", &uid(&mine.object), "Normal", "Not a reason", 1),
+                event("mine", &uid(&mine.object), "Warning", "BackOff", 3),
+            ],
         })
         .await
         .expect("send");
@@ -220,4 +238,27 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
         other["status"]["phase"], "Pending",
         "a worker cannot write another node's pod"
     );
+
+    // Events: only the well-formed one about its own pod's current incarnation is recorded,
+    // from the kubelet of n1, with the count the worker sent.
+    let events_kind = kinds::by_path("", "v1", "events").expect("events");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let events = loop {
+        let (events, _) = store
+            .db
+            .list(events_kind, Some("default"))
+            .expect("list events");
+        if !events.is_empty() {
+            break events;
+        }
+        assert!(std::time::Instant::now() < deadline, "no event recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e = &events[0];
+    assert_eq!(e["involvedObject"]["name"], "mine");
+    assert_eq!(e["reason"], "BackOff");
+    assert_eq!(e["type"], "Warning");
+    assert_eq!(e["count"], 3);
+    assert_eq!(e["source"], json!({"component": "kubelet", "host": "n1"}));
 }

@@ -63,6 +63,31 @@ fn get(c: &Client, name: &str) -> Value {
         .expect("json")
 }
 
+/// The events about pod `name`, as `kubectl describe pod` finds them.
+fn events_of(c: &Client, name: &str) -> Vec<Value> {
+    let list: Value = c
+        .get(&format!(
+            "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D{name}"
+        ))
+        .expect("list events")
+        .json()
+        .expect("json");
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The event about `pod` with this reason, once its count reaches `count`.
+fn wait_event(c: &Client, pod: &str, reason: &str, count: i64) -> Value {
+    eventually(
+        Duration::from_secs(60),
+        &format!("{reason} event x{count} for {pod}"),
+        || {
+            events_of(c, pod)
+                .into_iter()
+                .find(|e| e["reason"] == reason && e["count"].as_i64() >= Some(count))
+        },
+    )
+}
+
 fn phase(p: &Value) -> &str {
     p["status"]["phase"].as_str().unwrap_or_default()
 }
@@ -267,6 +292,32 @@ fn crashing_containers_back_off_longer_each_time() {
         gaps.len() >= 2 && gaps[gaps.len() - 1] > gaps[0],
         "gaps between restarts grow: {gaps:?}"
     );
+    // The kubelet's events, one per kind of happening, counted as it repeats.
+    let backoff = wait_event(c, "crasher", "BackOff", 2);
+    assert_eq!(backoff["type"], "Warning");
+    let uid = get(c, "crasher")["metadata"]["uid"].clone();
+    assert_eq!(
+        backoff["message"],
+        format!(
+            "Back-off restarting failed container main in pod crasher_default({})",
+            uid.as_str().unwrap_or_default()
+        )
+    );
+    assert_eq!(
+        backoff["source"],
+        json!({"component": "kubelet", "host": "w1"})
+    );
+    assert_eq!(backoff["involvedObject"]["uid"], uid);
+    let started = wait_event(c, "crasher", "Started", 3);
+    assert_eq!(started["message"], "Started container main");
+    assert_eq!(
+        wait_event(c, "crasher", "Created", 3)["message"],
+        "Created container main"
+    );
+    assert_eq!(
+        wait_event(c, "crasher", "Pulled", 1)["message"],
+        "Container image \"busybox\" already present on machine"
+    );
 }
 
 #[test]
@@ -389,5 +440,42 @@ fn probes_drive_readiness_and_restart_unhealthy_containers() {
         p["status"]["containerStatuses"][0]["lastState"]["terminated"].is_object(),
         "{}",
         p["status"]
+    );
+    // Every failed check is an Unhealthy event; the liveness failure that restarts is Killing.
+    let unhealthy: Vec<String> = events_of(c, "web")
+        .iter()
+        .filter(|e| e["reason"] == "Unhealthy" && e["type"] == "Warning")
+        .filter_map(|e| e["message"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        unhealthy
+            .iter()
+            .any(|m| m.starts_with("Readiness probe failed: ")),
+        "{unhealthy:?}"
+    );
+    assert!(
+        unhealthy
+            .iter()
+            .any(|m| m.starts_with("Liveness probe failed: ")),
+        "{unhealthy:?}"
+    );
+    assert_eq!(
+        wait_event(c, "web", "Killing", 1)["message"],
+        "Container web failed liveness probe, will be restarted"
+    );
+    // Deleting the pod stops its running container: Killing, recorded before the pod goes.
+    let r = c
+        .request("DELETE", &format!("{PODS}/web"), None, "application/json")
+        .expect("delete");
+    assert!(r.ok(), "{}", r.error_text());
+    eventually(
+        Duration::from_secs(60),
+        "Killing: Stopping container web",
+        || {
+            events_of(c, "web")
+                .iter()
+                .any(|e| e["reason"] == "Killing" && e["message"] == "Stopping container web")
+                .then_some(())
+        },
     );
 }

@@ -9,8 +9,8 @@
 //! - `HEARTBEAT` (push, worker → master): [`Heartbeat`] every `heartbeat_seconds`.
 //! - `PODS` (push, master → worker): [`PodStreamMsg`] — a snapshot or a replay from the
 //!   worker's last revision, then live changes of the pods bound to the node.
-//! - `STATUS` (push, worker → master): [`StatusBatch`] — acknowledged pod revisions and pod
-//!   status updates, batched.
+//! - `STATUS` (push, worker → master): [`StatusBatch`] — acknowledged pod revisions, pod
+//!   status updates and pod events, batched.
 //! - `LOGS` (request, master → worker): [`LogRequest`] → [`LogResponse`].
 
 use serde::{Deserialize, Serialize};
@@ -225,6 +225,25 @@ pub struct StatusBatch {
     pub updates: Vec<PodStatusUpdate>,
     /// Pods being deleted whose containers have all stopped: the master may remove them.
     pub stopped: Vec<PodRef>,
+    /// What happened to the pods' containers (Created, Started, Killing, BackOff, Unhealthy…),
+    /// for the master to record as Events.
+    pub events: Vec<PodEvent>,
+}
+
+/// Something that happened to a pod on the worker, recorded by the master as an Event with
+/// source `kubelet` on this node. Identical events of one flush are sent once with a count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PodEvent {
+    /// The pod.
+    pub pod: PodRef,
+    /// `Normal` or `Warning`.
+    pub type_: String,
+    /// CamelCase reason, e.g. `Started`.
+    pub reason: String,
+    /// Human-readable message.
+    pub message: String,
+    /// How many times it happened since the last report (at least 1).
+    pub count: u32,
 }
 
 /// Read a container's log.
@@ -371,11 +390,23 @@ mod tests {
                 name: "q".into(),
                 uid: "v".into(),
             }],
+            events: vec![PodEvent {
+                pod: PodRef {
+                    namespace: "default".into(),
+                    name: "p".into(),
+                    uid: "u".into(),
+                },
+                type_: "Warning".into(),
+                reason: "BackOff".into(),
+                message: "Back-off restarting failed container c".into(),
+                count: 2,
+            }],
         });
         round_trip(StatusBatch {
             acked_revision: 0,
             updates: Vec::new(),
             stopped: Vec::new(),
+            events: Vec::new(),
         });
     }
 }

@@ -8,7 +8,8 @@
 use super::lifecycle::{Heard, NodeLifecycle};
 use super::metrics::MetricsRegistry;
 use super::node_object::{merge_registration, node_from_hello};
-use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodStreamMsg, StatusBatch};
+use crate::events::{record_events, Source};
+use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodEvent, PodStreamMsg, StatusBatch};
 use crate::store::{now, EventType, StoreError, StoreHandle, WatchStream, WriteOp};
 use actix::prelude::*;
 use capstan_core::kinds::{NODES, PODS};
@@ -297,6 +298,8 @@ async fn statuses(mut stream: IncomingStream, node: String, store: StoreHandle) 
     loop {
         match stream.recv::<StatusBatch>().await {
             Ok(Some(batch)) => {
+                // Events first: a Killing event may come in the batch that removes its pod.
+                record_pod_events(&store, &node, batch.events).await;
                 for p in &batch.stopped {
                     if let Err(e) = confirm_stopped(&store, &node, p).await {
                         tracing::warn!(%node, pod = %p.name, error = %e, "could not remove a stopped pod");
@@ -320,6 +323,51 @@ async fn statuses(mut stream: IncomingStream, node: String, store: StoreHandle) 
                 tracing::debug!(%node, error = %e, "status stream ended");
                 return;
             }
+        }
+    }
+}
+
+/// Most worker events recorded from one batch; the rest are dropped (events are informational).
+const MAX_EVENTS_PER_BATCH: usize = 256;
+
+/// Records the events a worker reports about its pods, as the kubelet of `node`. An event
+/// with an unknown type, an empty or over-long reason, or about a pod that is not this
+/// node's (or not that incarnation) is dropped.
+async fn record_pod_events(store: &StoreHandle, node: &str, events: Vec<PodEvent>) {
+    if events.len() > MAX_EVENTS_PER_BATCH {
+        tracing::warn!(%node, events = events.len(), "too many pod events in one batch; the rest dropped");
+    }
+    for e in events.into_iter().take(MAX_EVENTS_PER_BATCH) {
+        let valid_reason = !e.reason.is_empty()
+            && e.reason.len() <= 128
+            && e.reason.chars().all(|c| c.is_ascii_alphanumeric());
+        if !matches!(e.type_.as_str(), "Normal" | "Warning") || !valid_reason {
+            tracing::warn!(%node, reason = %e.reason, type_ = %e.type_, "malformed pod event; dropped");
+            continue;
+        }
+        let pod = match store.db.get(PODS, &e.pod.namespace, &e.pod.name) {
+            Ok(Some(pod)) => pod,
+            Ok(None) => continue,
+            Err(err) => {
+                tracing::warn!(%node, error = %err, "could not read a pod for its event");
+                continue;
+            }
+        };
+        if !bound_to(&pod, node)
+            || pod.pointer("/metadata/uid").and_then(Value::as_str) != Some(e.pod.uid.as_str())
+        {
+            continue;
+        }
+        let source = Source {
+            component: "kubelet",
+            host: Some(node),
+        };
+        if let Err(err) = record_events(
+            store, &pod, &e.type_, &e.reason, &e.message, source, e.count,
+        )
+        .await
+        {
+            tracing::warn!(%node, pod = %e.pod.name, error = %err, "could not record a pod event");
         }
     }
 }

@@ -1,9 +1,9 @@
 //! NodeAgent: the root actor of a worker process.
 
-use super::pod::{PodActor, PodGone, PodSettings, PodStatusReport, StopPod};
+use super::pod::{PodActor, PodEventReport, PodGone, PodSettings, PodStatusReport, StopPod};
 use super::runtime::{stop_gracefully, Recovered, RecoveredState, Runtime};
 use crate::protocol::{
-    channel, ContainerUsage, Heartbeat, Hello, HelloAck, LogRequest, NodeUsage, PodRef,
+    channel, ContainerUsage, Heartbeat, Hello, HelloAck, LogRequest, NodeUsage, PodEvent, PodRef,
     PodStatusUpdate, PodStreamMsg, PodUsage, StatusBatch,
 };
 use actix::prelude::*;
@@ -82,6 +82,59 @@ pub struct NodeAgent {
     recovered: HashMap<String, Vec<Recovered>>,
     /// The previous usage sample per (pod uid, container): when, and CPU nanoseconds.
     usage_prev: HashMap<(String, String), (std::time::Instant, u64)>,
+    /// Pod events not yet sent, identical ones counted together.
+    events: PendingEvents,
+}
+
+/// Most distinct pod events held between two flushes; more are dropped (and counted in the
+/// log): events are informational, statuses are what must not be lost.
+const MAX_PENDING_EVENTS: usize = 1024;
+
+/// Pod events waiting for the next status flush, in the order they first happened.
+#[derive(Default)]
+struct PendingEvents {
+    list: Vec<PodEvent>,
+    index: HashMap<(String, &'static str, String), usize>,
+    dropped: u64,
+}
+
+impl PendingEvents {
+    fn add(&mut self, e: PodEventReport) {
+        let key = (e.uid.clone(), e.reason, e.message.clone());
+        if let Some(&i) = self.index.get(&key) {
+            self.list[i].count = self.list[i].count.saturating_add(1);
+            return;
+        }
+        if self.list.len() >= MAX_PENDING_EVENTS {
+            self.dropped += 1;
+            return;
+        }
+        let (namespace, name) = e.key.split_once('/').unwrap_or(("default", &e.key));
+        self.index.insert(key, self.list.len());
+        self.list.push(PodEvent {
+            pod: PodRef {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                uid: e.uid,
+            },
+            type_: e.type_.to_string(),
+            reason: e.reason.to_string(),
+            message: e.message,
+            count: 1,
+        });
+    }
+
+    fn take(&mut self) -> Vec<PodEvent> {
+        if self.dropped > 0 {
+            tracing::warn!(
+                dropped = self.dropped,
+                "pod events dropped: more than {MAX_PENDING_EVENTS} between two flushes"
+            );
+            self.dropped = 0;
+        }
+        self.index.clear();
+        std::mem::take(&mut self.list)
+    }
 }
 
 impl NodeAgent {
@@ -107,6 +160,7 @@ impl NodeAgent {
             last_status: HashMap::new(),
             recovered: HashMap::new(),
             usage_prev: HashMap::new(),
+            events: PendingEvents::default(),
         }
     }
 
@@ -148,6 +202,7 @@ impl NodeAgent {
                         self.runtime.clone(),
                         ctx.address().recipient(),
                         ctx.address().recipient(),
+                        ctx.address().recipient(),
                     )
                     .adopting(recovered)
                     .start();
@@ -181,6 +236,7 @@ impl NodeAgent {
                 d.pod.clone(),
                 self.settings.clone(),
                 self.runtime.clone(),
+                ctx.address().recipient(),
                 ctx.address().recipient(),
                 ctx.address().recipient(),
             )
@@ -330,7 +386,7 @@ pub(crate) struct ContainerRunning {
 
 /// Status changes to send, taken out of the agent.
 #[derive(Debug, Message)]
-#[rtype(result = "(Vec<PodStatusUpdate>, Vec<PodRef>)")]
+#[rtype(result = "(Vec<PodStatusUpdate>, Vec<PodRef>, Vec<PodEvent>)")]
 struct TakeStatuses;
 
 /// The desired pods (for tests and status).
@@ -483,6 +539,13 @@ impl Handler<PodStatusReport> for NodeAgent {
     }
 }
 
+impl Handler<PodEventReport> for NodeAgent {
+    type Result = ();
+    fn handle(&mut self, msg: PodEventReport, _: &mut Self::Context) {
+        self.events.add(msg);
+    }
+}
+
 impl Handler<PodGone> for NodeAgent {
     type Result = ();
     fn handle(&mut self, msg: PodGone, ctx: &mut Self::Context) {
@@ -563,6 +626,7 @@ impl Handler<TakeStatuses> for NodeAgent {
         MessageResult((
             std::mem::take(&mut self.pending).into_values().collect(),
             std::mem::take(&mut self.stopped).into_values().collect(),
+            self.events.take(),
         ))
     }
 }
@@ -706,9 +770,9 @@ async fn session(
     loop {
         tokio::select! {
             _ = flush.tick() => {
-                let (updates, stopped) = agent.send(TakeStatuses).await?;
-                if !updates.is_empty() || !stopped.is_empty() {
-                    status.send(&StatusBatch { acked_revision: acked, updates, stopped }).await?;
+                let (updates, stopped, events) = agent.send(TakeStatuses).await?;
+                if !updates.is_empty() || !stopped.is_empty() || !events.is_empty() {
+                    status.send(&StatusBatch { acked_revision: acked, updates, stopped, events }).await?;
                 }
             }
             _ = tick.tick() => {
@@ -719,7 +783,7 @@ async fn session(
             msg = pods.recv::<PodStreamMsg>() => match msg? {
                 Some(m) => {
                     acked = agent.send(Apply(m)).await?;
-                    status.send(&StatusBatch { acked_revision: acked, updates: Vec::new(), stopped: Vec::new() }).await?;
+                    status.send(&StatusBatch { acked_revision: acked, updates: Vec::new(), stopped: Vec::new(), events: Vec::new() }).await?;
                 }
                 None => return Err(SessionError::Lost("the master ended the pod stream".into())),
             },

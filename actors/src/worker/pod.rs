@@ -45,6 +45,23 @@ pub struct PodStatusReport {
     pub status: Value,
 }
 
+/// Something happened to one of the pod's containers, to be recorded as an Event (the
+/// kubelet's Pulled, Created, Started, Killing, BackOff, Unhealthy, Failed).
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct PodEventReport {
+    /// `namespace/name`
+    pub key: String,
+    /// The pod's uid.
+    pub uid: String,
+    /// `Normal` or `Warning`.
+    pub type_: &'static str,
+    /// The reason.
+    pub reason: &'static str,
+    /// The message.
+    pub message: String,
+}
+
 /// The pod actor stopped (all its containers are gone).
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
@@ -94,6 +111,8 @@ pub struct ContainerExited {
 
 struct Running {
     run: u64,
+    /// Started by this actor (not adopted from an earlier worker): its start is an event.
+    fresh: bool,
     addr: Addr<ContainerActor>,
     since: Instant,
     probes: Vec<Addr<ProbeActor>>,
@@ -107,6 +126,7 @@ pub struct PodActor {
     settings: Arc<PodSettings>,
     runtime: Arc<dyn Runtime>,
     report_to: Recipient<PodStatusReport>,
+    events_to: Recipient<PodEventReport>,
     gone_to: Recipient<PodGone>,
     restart_policy: RestartPolicy,
     init_specs: Vec<Value>,
@@ -144,6 +164,7 @@ impl PodActor {
         settings: Arc<PodSettings>,
         runtime: Arc<dyn Runtime>,
         report_to: Recipient<PodStatusReport>,
+        events_to: Recipient<PodEventReport>,
         gone_to: Recipient<PodGone>,
     ) -> PodActor {
         let ns = pod
@@ -183,6 +204,7 @@ impl PodActor {
             settings,
             runtime,
             report_to,
+            events_to,
             gone_to,
             next_init: 0,
             running: HashMap::new(),
@@ -200,6 +222,16 @@ impl PodActor {
     pub fn adopting(mut self, recovered: Vec<Recovered>) -> PodActor {
         self.recovered = recovered;
         self
+    }
+
+    fn event(&self, type_: &'static str, reason: &'static str, message: String) {
+        self.events_to.do_send(PodEventReport {
+            key: self.key.clone(),
+            uid: self.uid.clone(),
+            type_,
+            reason,
+            message,
+        });
     }
 
     fn grace(&self) -> Duration {
@@ -351,11 +383,19 @@ impl PodActor {
         };
         match self.container_spec(&c) {
             Err(message) => {
+                self.event("Warning", "Failed", format!("Error: {message}"));
                 if let Some(s) = self.status_mut(name, init) {
                     s.handle(ContainerEvent::ConfigError { message });
                 }
             }
             Ok(spec) => {
+                let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
+                self.event(
+                    "Normal",
+                    "Pulled",
+                    format!("Container image \"{image}\" already present on machine"),
+                );
+                self.event("Normal", "Created", format!("Created container {name}"));
                 self.next_run += 1;
                 let run = self.next_run;
                 let ids = (self.key.clone(), self.uid.clone(), name.to_string());
@@ -372,6 +412,7 @@ impl PodActor {
                     name.to_string(),
                     Running {
                         run,
+                        fresh: true,
                         addr,
                         since: Instant::now(),
                         probes: Vec::new(),
@@ -461,8 +502,18 @@ impl Handler<ContainerStarted> for PodActor {
     type Result = ();
 
     fn handle(&mut self, msg: ContainerStarted, ctx: &mut Self::Context) {
-        if self.running.get(&msg.name).map(|r| r.run) != Some(msg.run) {
+        let Some(running) = self.running.get(&msg.name) else {
             return;
+        };
+        if running.run != msg.run {
+            return;
+        }
+        if running.fresh {
+            self.event(
+                "Normal",
+                "Started",
+                format!("Started container {}", msg.name),
+            );
         }
         let init = msg.init;
         if let Some(s) = self.status_mut(&msg.name, init) {
@@ -497,6 +548,9 @@ impl Handler<ContainerExited> for PodActor {
             for p in r.probes {
                 p.do_send(StopProbe);
             }
+        }
+        if let (None, Some(err)) = (&msg.exit, &msg.launch_error) {
+            self.event("Warning", "Failed", format!("Error: {err}"));
         }
         let (code, event) = match (&msg.exit, &msg.launch_error) {
             (Some(e), _) => (
@@ -580,6 +634,15 @@ impl PodActor {
             .or_default()
             .next_delay(ran_for_ms, &policy);
         let key = self.key.clone();
+        let (ns, pod_name) = key.split_once('/').unwrap_or(("default", &key));
+        self.event(
+            "Warning",
+            "BackOff",
+            format!(
+                "Back-off restarting failed container {name} in pod {pod_name}_{ns}({})",
+                self.uid
+            ),
+        );
         if let Some(s) = self.status_mut(&name, init) {
             s.handle(ContainerEvent::BackingOff {
                 delay_ms: delay,
@@ -654,6 +717,24 @@ impl Handler<ProbeResult> for PodActor {
         if running.run != msg.run || self.stopping {
             return;
         }
+        if !msg.success {
+            let kind = match msg.kind {
+                ProbeKind::Liveness => "Liveness",
+                ProbeKind::Readiness => "Readiness",
+                ProbeKind::Startup => "Startup",
+            };
+            self.event(
+                "Warning",
+                "Unhealthy",
+                format!("{kind} probe failed: {}", msg.message.trim_end()),
+            );
+        }
+        if !msg.concluded {
+            return;
+        }
+        let Some(running) = self.running.get(&msg.container) else {
+            return;
+        };
         match (msg.kind, msg.success) {
             (ProbeKind::Startup, true) => self.startup_done(&msg.container, msg.run, ctx),
             (ProbeKind::Readiness, ready) => {
@@ -672,6 +753,14 @@ impl Handler<ProbeResult> for PodActor {
                     "container failed its probe; killing it to restart per policy");
                 let grace = self.grace();
                 running.addr.do_send(StopContainer { grace });
+                self.event(
+                    "Normal",
+                    "Killing",
+                    format!(
+                        "Container {} failed {what} probe, will be restarted",
+                        msg.container
+                    ),
+                );
             }
         }
         self.report();
@@ -691,8 +780,9 @@ impl Handler<StopPod> for PodActor {
             return;
         }
         let grace = self.grace();
-        for r in self.running.values() {
+        for (name, r) in &self.running {
             r.addr.do_send(StopContainer { grace });
+            self.event("Normal", "Killing", format!("Stopping container {name}"));
         }
     }
 }
@@ -832,6 +922,7 @@ impl PodActor {
             rec.container,
             Running {
                 run,
+                fresh: false,
                 addr,
                 since: Instant::now(),
                 probes: Vec::new(),

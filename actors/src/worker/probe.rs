@@ -2,12 +2,14 @@
 //!
 //! It waits `initialDelaySeconds`, then checks every `periodSeconds` (exec, httpGet or
 //! tcpSocket), each check bounded by `timeoutSeconds`, counts consecutive successes and
-//! failures, and sends a [`ProbeResult`] to its recipient (the pod actor) only when the
+//! failures, and sends a concluded [`ProbeResult`] to its recipient (the pod actor) only when the
 //! concluded result changes:
 //!
 //! - the first report comes after `successThreshold` consecutive successes (`success: true`)
 //!   or `failureThreshold` consecutive failures (`success: false`), whichever comes first;
-//! - after that, a report comes each time the other threshold is reached.
+//! - after that, a report comes each time the other threshold is reached;
+//! - besides, every failed check that concludes nothing is sent with `concluded: false`: the
+//!   pod records it as an `Unhealthy` event and changes nothing else.
 //!
 //! What the first report means depends on the kind, given what the pod actor assumes before it:
 //!
@@ -65,8 +67,11 @@ pub struct ProbeResult {
     pub run: u64,
     /// Which probe.
     pub kind: ProbeKind,
-    /// The concluded result.
+    /// The check's result (the concluded result when `concluded`).
     pub success: bool,
+    /// A threshold was reached and the result flipped. Failed checks that conclude nothing
+    /// are sent too (`concluded: false`), for the pod's `Unhealthy` events.
+    pub concluded: bool,
     /// The last check's message (command output, HTTP status, error…), possibly empty.
     pub message: String,
 }
@@ -348,16 +353,20 @@ impl ProbeActor {
         } else {
             self.timing.failure_threshold
         };
-        if self.streak < threshold || self.reported == Some(ok) {
+        let concluded = self.streak >= threshold && self.reported != Some(ok);
+        if !concluded && ok {
             return;
         }
-        self.reported = Some(ok);
-        tracing::debug!(container = %self.container, run = self.run, kind = ?self.kind, success = ok, %message, "probe result changed");
+        if concluded {
+            self.reported = Some(ok);
+            tracing::debug!(container = %self.container, run = self.run, kind = ?self.kind, success = ok, %message, "probe result changed");
+        }
         let result = ProbeResult {
             container: self.container.clone(),
             run: self.run,
             kind: self.kind,
             success: ok,
+            concluded,
             message,
         };
         match self.to.try_send(result) {
@@ -368,7 +377,7 @@ impl ProbeActor {
                 return;
             }
         }
-        if ok && self.kind == ProbeKind::Startup {
+        if concluded && ok && self.kind == ProbeKind::Startup {
             ctx.stop();
         }
     }

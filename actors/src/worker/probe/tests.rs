@@ -12,7 +12,8 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 type Results = Arc<Mutex<Vec<ProbeResult>>>;
 
-struct Collector(Results);
+/// Keeps concluded results in `.0` and the failed checks that concluded nothing in `.1`.
+struct Collector(Results, Results);
 
 impl Actor for Collector {
     type Context = Context<Self>;
@@ -21,7 +22,11 @@ impl Actor for Collector {
 impl Handler<ProbeResult> for Collector {
     type Result = ();
     fn handle(&mut self, msg: ProbeResult, _: &mut Self::Context) {
-        self.0.lock().unwrap().push(msg);
+        if msg.concluded {
+            self.0.lock().unwrap().push(msg);
+        } else {
+            self.1.lock().unwrap().push(msg);
+        }
     }
 }
 
@@ -37,8 +42,15 @@ impl Handler<Halt> for Collector {
 }
 
 fn collector() -> (Results, Addr<Collector>) {
-    let results = Results::default();
-    (results.clone(), Collector(results).start())
+    let (results, _, addr) = collector_with_checks();
+    (results, addr)
+}
+
+/// Also returns the failed checks that concluded nothing.
+fn collector_with_checks() -> (Results, Results, Addr<Collector>) {
+    let (results, checks) = (Results::default(), Results::default());
+    let addr = Collector(results.clone(), checks.clone()).start();
+    (results, checks, addr)
 }
 
 fn successes(results: &Results) -> Vec<bool> {
@@ -171,7 +183,7 @@ async fn exec_success_after_success_threshold_with_env() {
 async fn exec_failure_after_failure_threshold_reports_once() {
     let dir = tempfile::tempdir().unwrap();
     let count = dir.path().join("count");
-    let (results, to) = collector();
+    let (results, checks, to) = collector_with_checks();
     let script = format!("echo x >> {}; echo broken >&2; exit 3", count.display());
     let probe = with(
         sh(&script),
@@ -188,6 +200,12 @@ async fn exec_failure_after_failure_threshold_reports_once() {
     let seen = lines(&count);
     eventually("more checks ran", || lines(&count) >= seen + 4).await;
     assert_eq!(successes(&results), vec![false]);
+    // Every failed check that did not conclude was sent too (for Unhealthy events).
+    let checks = checks.lock().unwrap();
+    assert!(checks.len() >= 3, "{} unconcluded failures", checks.len());
+    assert!(checks
+        .iter()
+        .all(|c| !c.success && !c.concluded && c.message == "broken" && c.run == 7));
 }
 
 #[actix::test]
