@@ -1,6 +1,8 @@
 //! Controllers with real processes: a ReplicaSet keeps its replicas (created, scheduled and run
 //! on two workers), follows scaling, adopts a matching orphan, and its pods go with it when it
-//! is deleted (garbage collection).
+//! is deleted (garbage collection); a Deployment's pods come back on the other worker when a
+//! worker is killed, and run on one node only once it returns; Orphan and Foreground deletion;
+//! drain.
 
 mod support;
 
@@ -12,6 +14,7 @@ use support::{eventually, processes, tempdir, wait_nodes_ready, Cluster, Master,
 
 const RS: &str = "/apis/apps/v1/namespaces/default/replicasets";
 const PODS: &str = "/api/v1/namespaces/default/pods";
+const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/default/deployments";
 
 fn cluster(dir: &Path) -> (Master, Vec<Proc>) {
     let (m, w, _) = cluster_with_config(dir);
@@ -28,7 +31,7 @@ fn wait_ready(c: &Client, n: usize) {
     wait_nodes_ready(c, n);
 }
 
-/// The pods of the ReplicaSet `web`: (name, node, phase).
+/// The pods labelled app=web (of the ReplicaSet or Deployment `web`): (name, node, phase).
 fn pods_of(c: &Client) -> Vec<(String, String, String)> {
     let list = c
         .get(&format!("{PODS}?labelSelector=app%3Dweb"))
@@ -185,7 +188,7 @@ fn pods_of_a_lost_node_come_back_elsewhere_and_never_run_twice() {
     let dir = tempdir();
     let (m, mut workers, config) = cluster_with_config(dir.path());
     let c = &m.client;
-    let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+    let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
         "spec": {"replicas": 6, "selector": {"matchLabels": {"app": "web"}},
                  "template": {"metadata": {"labels": {"app": "web"}},
                               "spec": {"terminationGracePeriodSeconds": 1,
@@ -193,11 +196,14 @@ fn pods_of_a_lost_node_come_back_elsewhere_and_never_run_twice() {
                                                        "command": ["sleep", "3604"],
                                                        "resources": {"requests": {"cpu": "100m"}}}]}}}});
     let r = c
-        .send_json("POST", RS, "application/json", &rs)
+        .send_json("POST", DEPLOYMENTS, "application/json", &deployment)
         .expect("post");
     assert_eq!(r.status, 201);
     let pods = running(c, 6);
-    assert!(pods.iter().any(|p| p.1 == "w2"), "some on w2: {pods:?}");
+    assert!(
+        pods.iter().any(|p| p.1 == "w1") && pods.iter().any(|p| p.1 == "w2"),
+        "spread over both workers: {pods:?}"
+    );
 
     // w2 dies: its pods are evicted and recreated on w1.
     let lost = std::time::Instant::now();
@@ -269,7 +275,12 @@ fn pods_of_a_lost_node_come_back_elsewhere_and_never_run_twice() {
             .then_some(())
     });
     let r = c
-        .request("DELETE", &format!("{RS}/web"), None, "application/json")
+        .request(
+            "DELETE",
+            &format!("{DEPLOYMENTS}/web"),
+            None,
+            "application/json",
+        )
         .expect("delete");
     assert_eq!(r.status, 200);
     eventually(Duration::from_secs(60), "cleaned up", || {

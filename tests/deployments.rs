@@ -1,17 +1,21 @@
 //! Deployments with real processes and stock kubectl: apply, rollout status, a rolling update
 //! that never drops below the desired ready count (maxUnavailable 0, maxSurge 1), rollout undo,
-//! scaling through the scale subresource, and deletion taking ReplicaSets and pods along.
+//! scaling through the scale subresource, rollout restart, deletion with --cascade=orphan (and
+//! adoption by the Deployment applied again), and deletion taking ReplicaSets and pods along;
+//! minReadySeconds holding availability back.
 
 mod support;
 
 use capstan_node::client::Client;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::{eventually, tempdir, Cluster, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 const RSS: &str = "/apis/apps/v1/namespaces/default/replicasets";
+const DEPLOYMENT: &str = "/apis/apps/v1/namespaces/default/deployments/web";
 
 fn cluster(dir: &Path) -> (Master, Vec<Proc>) {
     const SIZE: &str = "cpu = \"4\"\nmemory = \"4Gi\"";
@@ -81,6 +85,10 @@ fn settled(c: &Client, n: usize) {
             (pods.len() == n && pods.iter().all(|p| p.2)).then_some(())
         },
     );
+}
+
+fn get(c: &Client, path: &str) -> Value {
+    c.get(path).expect("get").json().expect("json")
 }
 
 fn replicasets(c: &Client) -> Vec<Value> {
@@ -192,9 +200,123 @@ fn deployments_roll_out_scale_undo_and_go() {
     );
     kubectl(dir.path(), &m, &["get", "rs,pods", "-o", "wide"]);
 
+    // rollout restart: a new template (restartedAt), so every pod is replaced, one at a time.
+    let before: BTreeSet<String> = web_pods(c).into_iter().map(|p| p.0).collect();
+    kubectl(dir.path(), &m, &["rollout", "restart", "deployment/web"]);
+    kubectl(
+        dir.path(),
+        &m,
+        &["rollout", "status", "deployment/web", "--timeout=90s"],
+    );
+    eventually(Duration::from_secs(60), "every pod replaced", || {
+        let pods = web_pods(c);
+        (pods.len() == 3 && pods.iter().all(|p| p.2 && !before.contains(&p.0))).then_some(())
+    });
+    let d = get(c, DEPLOYMENT);
+    assert!(
+        d["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"]
+            .is_string(),
+        "{d}"
+    );
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+        "4"
+    );
+
+    // Orphan: the Deployment goes, its ReplicaSets and pods stay, without an owner.
+    let pods_before: BTreeSet<String> = web_pods(c).into_iter().map(|p| p.0).collect();
+    kubectl(
+        dir.path(),
+        &m,
+        &["delete", "deployment", "web", "--cascade=orphan"],
+    );
+    eventually(Duration::from_secs(30), "deployment gone", || {
+        (c.get(DEPLOYMENT).ok()?.status == 404).then_some(())
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let orphans = replicasets(c);
+    assert_eq!(orphans.len(), 3, "ReplicaSets stay");
+    assert!(
+        orphans.iter().all(|r| r["metadata"]["ownerReferences"]
+            .as_array()
+            .is_none_or(|o| o.is_empty())),
+        "{orphans:#?}"
+    );
+    let pods_after: BTreeSet<String> = web_pods(c).into_iter().map(|p| p.0).collect();
+    assert_eq!(pods_after, pods_before, "pods stay");
+
+    // Applied again, the Deployment adopts the orphaned ReplicaSets.
+    kubectl(dir.path(), &m, &["apply", "-f", f]);
+    let uid = get(c, DEPLOYMENT)["metadata"]["uid"].clone();
+    eventually(Duration::from_secs(60), "ReplicaSets adopted", || {
+        replicasets(c)
+            .iter()
+            .all(|r| r["metadata"]["ownerReferences"][0]["uid"] == uid)
+            .then_some(())
+    });
+
     // Deleting the Deployment takes its ReplicaSets and pods along.
     kubectl(dir.path(), &m, &["delete", "-f", f]);
     eventually(Duration::from_secs(60), "all gone", || {
         (replicasets(c).is_empty() && web_pods(c).is_empty()).then_some(())
     });
+}
+
+#[test]
+fn min_ready_seconds_holds_availability_back() {
+    let dir = tempdir();
+    let (m, _workers) = cluster(dir.path());
+    let c = &m.client;
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deployment.yaml"),
+    )
+    .expect("example")
+    .replace("replicas: 3", "replicas: 2\n  minReadySeconds: 3");
+    let file = dir.path().join("web.yaml");
+    std::fs::write(&file, &manifest).expect("write");
+    kubectl(
+        dir.path(),
+        &m,
+        &["apply", "-f", file.to_str().expect("utf8")],
+    );
+
+    // Ready first, available only once every pod has been ready for minReadySeconds.
+    let mut saw_ready_not_available = false;
+    let available_at = eventually(Duration::from_secs(90), "2 available", || {
+        let d = get(c, DEPLOYMENT);
+        let ready = d["status"]["readyReplicas"].as_i64().unwrap_or(0);
+        let available = d["status"]["availableReplicas"].as_i64().unwrap_or(0);
+        if ready == 2 && available < 2 {
+            saw_ready_not_available = true;
+        }
+        (available == 2).then(capstan_actors::store::now)
+    });
+    assert!(
+        saw_ready_not_available,
+        "ready pods counted as available at once"
+    );
+    let list: Value = c
+        .get(&format!("{PODS}?labelSelector=app%3Dweb"))
+        .expect("list")
+        .json()
+        .expect("json");
+    for p in list["items"].as_array().expect("items") {
+        let ready_since = p["status"]["conditions"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["type"] == "Ready"))
+            .and_then(|c| c["lastTransitionTime"].as_str())
+            .and_then(capstan_core::time::Timestamp::parse_rfc3339)
+            .expect("Ready since");
+        // Timestamps have whole seconds: allow one.
+        assert!(
+            ready_since.seconds_until(available_at) >= 2,
+            "available {available_at:?}, ready since {ready_since:?}"
+        );
+    }
+    let d = get(c, DEPLOYMENT);
+    let available = d["status"]["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "Available"))
+        .expect("Available condition");
+    assert_eq!(available["status"], "True", "{d}");
 }
