@@ -332,3 +332,30 @@ pub fn processes(argv: &[&str]) -> Vec<u32> {
         })
         .collect()
 }
+
+/// The pid of a live `capstan worker --name NAME` whose working directory is `cwd`.
+pub fn worker_pid(cwd: &std::path::Path, name: &str) -> Option<u32> {
+    let cwd = std::fs::canonicalize(cwd).ok()?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_worker = args.iter().any(|a| a == "worker")
+            && args.windows(2).any(|w| w[0] == "--name" && w[1] == name);
+        let same_dir =
+            std::fs::read_link(entry.path().join("cwd")).ok().as_deref() == Some(cwd.as_path());
+        let alive =
+            std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| !s.contains(") Z "));
+        if is_worker && same_dir && alive {
+            return Some(pid);
+        }
+    }
+    None
+}
