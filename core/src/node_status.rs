@@ -153,6 +153,42 @@ pub fn mark_unknown(node: &mut Value, now: Timestamp) {
     }
 }
 
+/// The taint a node that stopped reporting gets (its pods are evicted after a delay, see
+/// `controllers::taint_eviction`).
+pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
+/// The taint a NotReady node gets.
+pub const NOT_READY_TAINT: &str = "node.kubernetes.io/not-ready";
+
+/// Whether the node carries the unreachable taint.
+pub fn has_unreachable_taint(node: &Value) -> bool {
+    node.pointer("/spec/taints")
+        .and_then(Value::as_array)
+        .is_some_and(|ts| ts.iter().any(|t| t["key"] == UNREACHABLE_TAINT))
+}
+
+/// Adds (`on`, with `timeAdded` now) or removes the unreachable:NoExecute taint. Returns
+/// whether the node changed.
+pub fn set_unreachable_taint(node: &mut Value, on: bool, now: Timestamp) -> bool {
+    if has_unreachable_taint(node) == on {
+        return false;
+    }
+    if !node.get("spec").is_some_and(Value::is_object) {
+        node["spec"] = json!({});
+    }
+    if !node["spec"].get("taints").is_some_and(Value::is_array) {
+        node["spec"]["taints"] = json!([]);
+    }
+    if let Some(ts) = node["spec"]["taints"].as_array_mut() {
+        if on {
+            ts.push(json!({"key": UNREACHABLE_TAINT, "effect": "NoExecute",
+                           "timeAdded": now.to_rfc3339()}));
+        } else {
+            ts.retain(|t| t["key"] != UNREACHABLE_TAINT);
+        }
+    }
+    true
+}
+
 /// The status of the node's Ready condition (`True`, `False`, `Unknown`), if any.
 pub fn ready_status(node: &Value) -> Option<&str> {
     node.pointer("/status/conditions")?

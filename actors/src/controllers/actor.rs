@@ -3,25 +3,26 @@
 //! that writes them through the store. Controllers never sleep-poll: keys are queued by changes,
 //! by actions' `RequeueAfter`, and by expectations that time out.
 //!
-//! Expectations (as client-go's): after acting on a key, the controller does not act on it again
-//! until as many changes of the objects it wrote have been observed as it wrote (or a timeout
-//! passes), so that a stale cache never makes it create or delete twice.
+//! Expectations (`capstan_core::controllers::expectations`): after acting on a key, the
+//! controller does not act on it again until as many changes of the objects it wrote have been
+//! observed as it wrote (or a timeout passes), so that a stale cache never makes it create or
+//! delete twice.
 
 use super::cache::Cache;
 use super::feed::{self, Changed, Listed};
 use super::workqueue::WorkQueue;
 use crate::store::{StoreError, StoreHandle, WriteOp};
 use actix::prelude::*;
+use capstan_core::controllers::expectations::Expectations;
 use capstan_core::controllers::Action;
 use capstan_core::kinds::{self, ResourceKind};
 use capstan_core::time::Timestamp;
 use capstan_core::write_rules::Subresource;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-/// How long a key waits for the effects of its last actions before acting again anyway.
-const EXPECTATION_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a key waits for the effects of its last actions before acting again anyway (ms).
+const EXPECTATION_TIMEOUT_MS: u64 = 15_000;
 
 /// How often delayed keys are looked at.
 const TICK: Duration = Duration::from_millis(200);
@@ -73,18 +74,15 @@ pub struct EventSpec {
     pub component: &'static str,
 }
 
-struct Expectation {
-    pending: usize,
-    until: Instant,
-}
-
 /// The actor running one controller.
 pub struct ControllerActor<C: Controller> {
     controller: C,
     store: StoreHandle,
     cache: Cache,
     queue: WorkQueue,
-    expectations: HashMap<String, Expectation>,
+    expectations: Expectations,
+    /// The expectations' clock starts here.
+    epoch: Instant,
     synced: bool,
     working: bool,
 }
@@ -97,10 +95,15 @@ impl<C: Controller> ControllerActor<C> {
             store,
             cache: Cache::default(),
             queue: WorkQueue::default(),
-            expectations: HashMap::new(),
+            expectations: Expectations::new(EXPECTATION_TIMEOUT_MS),
+            epoch: Instant::now(),
             synced: false,
             working: false,
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     fn kick(&mut self, ctx: &mut Context<Self>) {
@@ -199,16 +202,9 @@ impl<C: Controller> Actor for ControllerActor<C> {
             self.controller.kinds(),
         ));
         ctx.run_interval(TICK, |act, ctx| {
-            let now = Instant::now();
-            act.queue.promote(now);
-            let expired: Vec<String> = act
-                .expectations
-                .iter()
-                .filter(|(_, e)| e.until <= now)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in expired {
-                act.expectations.remove(&k);
+            act.queue.promote(Instant::now());
+            let now_ms = act.now_ms();
+            for k in act.expectations.expire(now_ms) {
                 act.queue.add(&k);
             }
             act.kick(ctx);
@@ -244,13 +240,8 @@ impl<C: Controller> Handler<Changed> for ControllerActor<C> {
             keys.sort();
             keys.dedup();
             for k in keys {
-                if let Some(exp) = self.expectations.get_mut(&k) {
-                    if self.controller.fulfils(kind, &e.object, &k) {
-                        exp.pending = exp.pending.saturating_sub(1);
-                    }
-                    if exp.pending == 0 {
-                        self.expectations.remove(&k);
-                    }
+                if self.expectations.waiting(&k) && self.controller.fulfils(kind, &e.object, &k) {
+                    self.expectations.observed(&k);
                 }
                 self.queue.add(&k);
             }
@@ -262,7 +253,7 @@ impl<C: Controller> Handler<Changed> for ControllerActor<C> {
 impl<C: Controller> Handler<Failed> for ControllerActor<C> {
     type Result = ();
     fn handle(&mut self, Failed(key): Failed, _: &mut Self::Context) {
-        self.expectations.remove(&key);
+        self.expectations.forget(&key);
         self.queue
             .add_at(&key, Instant::now() + Duration::from_secs(1));
     }
@@ -277,7 +268,7 @@ impl<C: Controller> Handler<Work> for ControllerActor<C> {
             let Some(key) = self.queue.pop() else {
                 break;
             };
-            if self.expectations.contains_key(&key) {
+            if self.expectations.waiting(&key) {
                 // Waiting for its last writes to show; the event that fulfils them re-queues it.
                 continue;
             }
@@ -298,15 +289,8 @@ impl<C: Controller> Handler<Work> for ControllerActor<C> {
                     writes.push((op, event));
                 }
             }
-            if expected > 0 {
-                self.expectations.insert(
-                    key.clone(),
-                    Expectation {
-                        pending: expected,
-                        until: Instant::now() + EXPECTATION_TIMEOUT,
-                    },
-                );
-            }
+            let now_ms = self.now_ms();
+            self.expectations.expect(&key, expected, now_ms);
             if writes.is_empty() {
                 continue;
             }

@@ -6,14 +6,10 @@
 use crate::store::{now, StoreHandle};
 use actix::prelude::*;
 use capstan_core::kinds::NODES;
-use capstan_core::node_status::{mark_unknown, ready_status, NodeLiveness};
+use capstan_core::node_status::{has_unreachable_taint, mark_unknown, ready_status, NodeLiveness};
 use capstan_core::write_rules::Subresource;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-
-/// The taint a node that stopped reporting gets (pods are evicted from it, see
-/// `controllers::taint_eviction`).
-pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
 
 /// A node was heard from (hello or heartbeat).
 #[derive(Debug, Message)]
@@ -105,30 +101,10 @@ async fn set_unreachable_taint(
     node: &str,
     on: bool,
 ) -> Result<(), crate::store::StoreError> {
-    let t = now().to_rfc3339();
+    let t = now();
     store
         .modify(NODES, "", node, Subresource::Main, |obj| {
-            let has = obj
-                .pointer("/spec/taints")
-                .and_then(serde_json::Value::as_array)
-                .is_some_and(|ts| ts.iter().any(|x| x["key"] == UNREACHABLE_TAINT));
-            if has == on {
-                return false;
-            }
-            if !obj.get("spec").is_some_and(serde_json::Value::is_object) {
-                obj["spec"] = serde_json::json!({});
-            }
-            let taints = obj["spec"]
-                .as_object_mut()
-                .map(|s| s.entry("taints").or_insert_with(|| serde_json::json!([])));
-            if let Some(serde_json::Value::Array(ts)) = taints {
-                if on {
-                    ts.push(serde_json::json!({"key": UNREACHABLE_TAINT, "effect": "NoExecute", "timeAdded": t}));
-                } else {
-                    ts.retain(|x| x["key"] != UNREACHABLE_TAINT);
-                }
-            }
-            true
+            capstan_core::node_status::set_unreachable_taint(obj, on, t)
         })
         .await
         .map(|_| ())
@@ -145,11 +121,7 @@ impl Actor for NodeLifecycle {
                 for n in items {
                     if let Some(name) = n.pointer("/metadata/name").and_then(|v| v.as_str()) {
                         self.liveness.heard(name, now);
-                        let tainted = n
-                            .pointer("/spec/taints")
-                            .and_then(|t| t.as_array())
-                            .is_some_and(|ts| ts.iter().any(|x| x["key"] == UNREACHABLE_TAINT));
-                        if tainted {
+                        if has_unreachable_taint(&n) {
                             self.tainted.insert(name.to_string());
                         }
                     }

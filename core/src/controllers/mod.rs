@@ -2,7 +2,11 @@
 //! about and returns [`Action`]s; the actors in `capstan-actors` run them against the store.
 
 pub mod deployment;
+pub mod expectations;
 pub mod replicaset;
+#[cfg(test)]
+mod simulation;
+pub mod taint_eviction;
 
 use serde_json::Value;
 
