@@ -372,6 +372,60 @@ fn orphan_keeps_dependents_and_foreground_waits_for_them() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+
+    // Foreground down a chain: a Deployment goes only after its ReplicaSet, which goes only
+    // after its pods.
+    let mut d = rs_named("chain", "chain", 2);
+    d["kind"] = json!("Deployment");
+    let r = c
+        .send_json("POST", DEPLOYMENTS, "application/json", &d)
+        .expect("post");
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    eventually(Duration::from_secs(60), "2 chain pods", || {
+        (app_pods(c, "chain").len() == 2).then_some(())
+    });
+    let r = c
+        .send_json(
+            "DELETE",
+            &format!("{DEPLOYMENTS}/chain"),
+            "application/json",
+            &json!({"propagationPolicy": "Foreground"}),
+        )
+        .expect("delete");
+    assert_eq!(r.status, 200);
+    let chain_sets = || -> Vec<Value> {
+        let list: Value = c
+            .get(&format!("{RS}?labelSelector=app%3Dchain"))
+            .expect("list")
+            .json()
+            .expect("json");
+        list["items"].as_array().cloned().unwrap_or_default()
+    };
+    let mut saw_rs_in_foreground = false;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let sets = chain_sets();
+        saw_rs_in_foreground |= sets.iter().any(|r| {
+            r["metadata"]["deletionTimestamp"].is_string()
+                && r["metadata"]["finalizers"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|x| x == "foregroundDeletion"))
+        });
+        let gone = c.get(&format!("{DEPLOYMENTS}/chain")).expect("get").status == 404;
+        if gone {
+            assert!(
+                sets.is_empty() && app_pods(c, "chain").is_empty(),
+                "the Deployment went before its dependents: {sets:#?}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "chain not gone");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        saw_rs_in_foreground,
+        "the ReplicaSet was deleted in the foreground too"
+    );
 }
 
 #[test]

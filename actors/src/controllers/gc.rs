@@ -3,7 +3,9 @@
 //! absence is confirmed in the store itself (the cache may not have seen a new owner yet).
 //! Foreground deletion: an owner being deleted with the `foregroundDeletion` finalizer counts as
 //! gone for its dependents, and once none is left the collector lifts the finalizer so the owner
-//! goes too. (Orphan deletion is done by the API server, which removes the ownerReferences.)
+//! goes too. Dependents that own others (a Deployment's ReplicaSets) are deleted in the
+//! foreground as well, so a Deployment goes only after its pods. (Orphan deletion is done by
+//! the API server, which removes the ownerReferences.)
 
 use super::actor::Controller;
 use super::cache::{key_of, Cache};
@@ -175,26 +177,60 @@ impl Controller for GarbageCollector {
             return Vec::new();
         }
         let (ns, name) = ns_name.split_once('/').unwrap_or(("", ns_name));
-        let owner_alive = refs.iter().any(|(api, k, n, uid)| {
+        let mut owner_alive = false;
+        let mut owner_in_foreground = false;
+        for (api, k, n, uid) in &refs {
             let Some(resource) = kinds::by_kind(api, k) else {
-                return true; // an owner kind we do not know: never collect
+                owner_alive = true; // an owner kind we do not know: never collect
+                continue;
             };
             let owner_ns = if resource.namespaced { ns } else { "" };
             match self.db.get(resource, owner_ns, n) {
-                Ok(Some(o)) => {
-                    o.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid)
-                        && !foreground_deleting(&o)
+                Ok(Some(o)) if o.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid) => {
+                    if foreground_deleting(&o) {
+                        owner_in_foreground = true;
+                    } else {
+                        owner_alive = true;
+                    }
                 }
-                Ok(None) => false,
-                Err(_) => true,
+                Ok(_) => {}
+                Err(_) => owner_alive = true,
             }
-        });
-        if owner_alive {
+        }
+        let being_deleted = obj
+            .pointer("/metadata/deletionTimestamp")
+            .is_some_and(|v| !v.is_null());
+        if owner_alive || being_deleted {
             return Vec::new();
         }
         let Some(kind) = DEPENDENTS.iter().find(|k| **k == kind) else {
             return Vec::new();
         };
+        // Foreground propagates down the chain (as Kubernetes' collector does): a dependent
+        // that owns others, of an owner deleted in the foreground, is itself deleted in the
+        // foreground — the finalizer first, then the delete marks it.
+        let has_finalizer = obj
+            .pointer("/metadata/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| f.iter().any(|x| x == FOREGROUND));
+        if owner_in_foreground && OWNERS.contains(kind) && !has_finalizer {
+            let mut marked = (**obj).clone();
+            if !marked["metadata"]
+                .get("finalizers")
+                .is_some_and(Value::is_array)
+            {
+                marked["metadata"]["finalizers"] = serde_json::json!([]);
+            }
+            if let Some(f) = marked["metadata"]["finalizers"].as_array_mut() {
+                f.push(serde_json::json!(FOREGROUND));
+            }
+            tracing::info!(
+                kind,
+                object = ns_name,
+                "owner deleted in the foreground: so is this"
+            );
+            return vec![Action::Update { object: marked }];
+        }
         tracing::info!(kind, object = ns_name, "owner gone: deleting");
         vec![Action::Delete {
             kind,
