@@ -377,6 +377,10 @@ fn orphan_keeps_dependents_and_foreground_waits_for_them() {
     // after its pods.
     let mut d = rs_named("chain", "chain", 2);
     d["kind"] = json!("Deployment");
+    // Pods that take their whole grace period to stop, so the chain is seen waiting.
+    d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = json!(2);
+    d["spec"]["template"]["spec"]["containers"][0]["command"] =
+        json!(["sh", "-c", "trap '' TERM; while true; do sleep 1; done"]);
     let r = c
         .send_json("POST", DEPLOYMENTS, "application/json", &d)
         .expect("post");
