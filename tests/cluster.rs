@@ -146,6 +146,22 @@ fn workers_join_fail_and_come_back() {
     let master = Master::start_with_config(&dir.path().join("master"), &config);
     let c = master.client.clone();
     let since = capstan_actors::store::now();
+    // Regression: workers used to wait out the QUIC idle timeout (10 s) before noticing the
+    // master was gone, so the restarted master (grace 4 s) marked them Unknown — and would
+    // have evicted their pods. With a stable stateless-reset key they reconnect at once: the
+    // nodes stay Ready through the grace period and after it.
+    let watch_until = std::time::Instant::now() + Duration::from_secs(8);
+    while std::time::Instant::now() < watch_until {
+        for n in ["w1", "w2"] {
+            let status = ready(&c, n);
+            assert_eq!(
+                status.as_deref(),
+                Some("True"),
+                "{n} after the master restart"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     for n in ["w1", "w2"] {
         eventually(
             Duration::from_secs(60),

@@ -385,8 +385,9 @@ fn orphan_keeps_dependents_and_foreground_waits_for_them() {
         .send_json("POST", DEPLOYMENTS, "application/json", &d)
         .expect("post");
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    eventually(Duration::from_secs(60), "2 chain pods", || {
-        (app_pods(c, "chain").len() == 2).then_some(())
+    eventually(Duration::from_secs(60), "2 chain pods Running", || {
+        let pods = app_pods(c, "chain");
+        (pods.len() == 2 && pods.iter().all(|p| p["status"]["phase"] == "Running")).then_some(())
     });
     let r = c
         .send_json(

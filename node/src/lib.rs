@@ -14,6 +14,7 @@ pub mod join;
 pub mod kubeconfig;
 pub mod master;
 pub mod nodeinfo;
+pub mod panel;
 pub mod pki;
 pub mod signals;
 pub mod up;

@@ -18,7 +18,7 @@ use capstan_actors::nodes::metrics::MetricsRegistry;
 use capstan_actors::nodes::session::SessionConfig;
 use capstan_actors::scheduler::{SchedulerActor, SchedulerConfig};
 use capstan_actors::store::Store;
-use capstan_transport::{Identity, Server, TransportConfig};
+use capstan_transport::{Identity, ResetKey, Server, TransportConfig};
 use rustls_pki_types::CertificateDer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -134,7 +134,13 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         let node_server = Server::bind(
             cfg.node_addr()?,
             node_crypto,
-            TransportConfig { max_frame: cfg.max_frame_bytes, ..TransportConfig::default() },
+            TransportConfig {
+                max_frame: cfg.max_frame_bytes,
+                // Stable across restarts: after a crash, workers learn from the new master's
+                // first reply that their old connection is gone, and reconnect at once.
+                stateless_reset_key: Some(ResetKey(ca.derive_secret("quic stateless reset"))),
+                ..TransportConfig::default()
+            },
         )
             .with_context(|| format!("binding master.node_listen {}", cfg.node_listen))?;
         let node_addr = node_server.local_addr();
@@ -180,7 +186,9 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
             store.clone(),
         )
         .start();
-        let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics, scheduler });
+        let panel = crate::panel::Panel::new(&token);
+        panel.history.start(store.clone(), metrics.clone());
+        let state = web::Data::new(ApiState { store, token, server_address, gateway, metrics, scheduler, panel });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

@@ -65,6 +65,18 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 impl ClusterCa {
+    /// A 32-byte secret for `purpose`, derived from the CA's private key: the same across
+    /// restarts, unknown to anyone without the key.
+    pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"capstan derived secret v1\0");
+        h.update(purpose.as_bytes());
+        h.update(b"\0");
+        h.update(self.key.serialize_der());
+        h.finalize().into()
+    }
+
     /// Loads the CA from `dir`, or creates it there on first start.
     pub fn load_or_create(dir: &Path) -> Result<ClusterCa> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

@@ -20,6 +20,21 @@ pub struct TransportConfig {
     /// Bound on one request/response, on opening a push stream, on one push send, and on
     /// reading a stream header (default 10 s).
     pub request_timeout: Duration,
+    /// Servers only: the key of QUIC stateless resets. Give a server restarted on the same
+    /// address the same key and the clients of its previous run learn at their next packet that
+    /// their connection is gone (and reconnect at once) instead of waiting out the idle
+    /// timeout. `None`: a random key per run (quinn's default).
+    pub stateless_reset_key: Option<ResetKey>,
+}
+
+/// A secret for QUIC stateless resets (kept out of `Debug` output).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResetKey(pub [u8; 32]);
+
+impl std::fmt::Debug for ResetKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResetKey(..)")
+    }
 }
 
 impl Default for TransportConfig {
@@ -30,6 +45,7 @@ impl Default for TransportConfig {
             idle_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
+            stateless_reset_key: None,
         }
     }
 }

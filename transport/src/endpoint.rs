@@ -56,7 +56,29 @@ impl Server {
             .map_err(|e| TransportError::Tls(format!("server config unusable for QUIC: {e}")))?;
         let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
         server_config.transport_config(cfg.quinn()?);
-        let endpoint = Endpoint::server(server_config, addr)
+        let mut endpoint_config = quinn::EndpointConfig::default();
+        if let Some(key) = &cfg.stateless_reset_key {
+            // Both halves must survive a restart: the reset key (so the tokens match what the
+            // previous run promised) and the connection-ID generator's key (so a packet for a
+            // connection of the previous run is recognised as ours and answered with a reset).
+            endpoint_config
+                .reset_key(Arc::new(ring::hmac::Key::new(
+                    ring::hmac::HMAC_SHA256,
+                    &key.0,
+                )))
+                .min_reset_interval(std::time::Duration::from_millis(2));
+            let mut cid_key = [0u8; 8];
+            cid_key.copy_from_slice(&key.0[..8]);
+            let cid_key = u64::from_le_bytes(cid_key);
+            endpoint_config.cid_generator(move || {
+                Box::new(quinn_proto::HashedConnectionIdGenerator::from_key(cid_key))
+            });
+        }
+        let runtime = quinn::default_runtime()
+            .ok_or_else(|| TransportError::Io("no async runtime for the QUIC endpoint".into()))?;
+        let socket = std::net::UdpSocket::bind(addr)
+            .map_err(|e| TransportError::Io(format!("binding {addr}: {e}")))?;
+        let endpoint = Endpoint::new(endpoint_config, Some(server_config), socket, runtime)
             .map_err(|e| TransportError::Io(format!("binding {addr}: {e}")))?;
         let local_addr = endpoint
             .local_addr()

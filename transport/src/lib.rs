@@ -29,7 +29,7 @@ mod stream;
 pub mod tls;
 
 pub use backoff::{connect_with_backoff, Backoff};
-pub use config::TransportConfig;
+pub use config::{ResetKey, TransportConfig};
 pub use connection::{Connection, CLOSE_NORMAL, CLOSE_PROTOCOL_VIOLATION};
 pub use endpoint::{Client, Server};
 pub use error::TransportError;

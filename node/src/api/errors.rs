@@ -40,6 +40,11 @@ impl ApiError {
         ApiError::new(401, "Unauthorized", "Unauthorized")
     }
 
+    /// 403 Forbidden.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(403, "Forbidden", message)
+    }
+
     /// 404 NotFound for a path or resource the server does not serve.
     pub fn no_route() -> ApiError {
         ApiError::new(

@@ -11,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use capstan_actors::store::{now, Outcome, WriteOp};
 use capstan_core::admission::{admit, AdmitError, Admitted, FieldValidation};
 use capstan_core::decode::parse_body;
+use capstan_core::kinds::ResourceKind;
 use capstan_core::patch::{apply_patch, PatchType};
 use capstan_core::table::{self, IncludeObject};
 use capstan_core::write_rules::{self, Subresource};
@@ -214,22 +215,33 @@ async fn create(
     }
     let body = read_body(req, payload).await?;
     let v = decode_object(req, &body, t)?;
+    let (object, warnings) =
+        create_object(state, t.resource, v, field_validation(q)?, q.dry_run()?).await?;
+    Ok(json_response(201, &object, &warnings))
+}
+
+/// What POST does with a decoded object: admit it (defaulting and validation) and create it.
+/// Returns the stored object and the warnings. Also used by the panel's Apply.
+pub(crate) async fn create_object(
+    state: &ApiState,
+    resource: &'static ResourceKind,
+    v: Value,
+    fv: FieldValidation,
+    dry_run: bool,
+) -> Result<(Value, Vec<String>), ApiError> {
     let Admitted {
         mut object,
         warnings,
-    } = admit(t.resource.kind, &v, None, field_validation(q)?).map_err(admit_err)?;
-    write_rules::prepare_for_create(t.resource.kind, &mut object);
-    if q.dry_run()? {
-        return Ok(json_response(201, &object, &warnings));
+    } = admit(resource.kind, &v, None, fv).map_err(admit_err)?;
+    write_rules::prepare_for_create(resource.kind, &mut object);
+    if dry_run {
+        return Ok((object, warnings));
     }
     let r = state
         .store
-        .write(WriteOp::Create {
-            resource: t.resource,
-            object,
-        })
+        .write(WriteOp::Create { resource, object })
         .await?;
-    Ok(json_response(201, &r.object, &warnings))
+    Ok((r.object, warnings))
 }
 
 fn subresource(t: &Target) -> Subresource {
@@ -319,6 +331,17 @@ async fn update_retrying(
     make: impl Fn(&Value) -> Result<(Value, Option<u64>), ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let (fv, dry_run) = (field_validation(q)?, q.dry_run()?);
+    let (obj, w) = update_retrying_object(state, t, fv, dry_run, make).await?;
+    Ok(json_response(200, &obj, &w))
+}
+
+async fn update_retrying_object(
+    state: &ApiState,
+    t: &Target,
+    fv: FieldValidation,
+    dry_run: bool,
+    make: impl Fn(&Value) -> Result<(Value, Option<u64>), ApiError>,
+) -> Result<(Value, Vec<String>), ApiError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -331,7 +354,7 @@ async fn update_retrying(
         match admit_and_update(state, t, &old, new, expected, fv, dry_run).await {
             Err(e) if e.reason == "Conflict" && requested.is_none() && attempt < 10 => continue,
             Err(e) => return Err(e),
-            Ok((obj, w, _)) => return Ok(json_response(200, &obj, &w)),
+            Ok((obj, w, _)) => return Ok((obj, w)),
         }
     }
 }
@@ -349,9 +372,25 @@ async fn patch(
     let body = read_body(req, payload).await?;
     let patch: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid patch: {e}")))?;
-    update_retrying(state, t, q, |old| {
+    let (fv, dry_run) = (field_validation(q)?, q.dry_run()?);
+    let (obj, w) = patch_object(state, t, patch_type, &patch, fv, dry_run).await?;
+    Ok(json_response(200, &obj, &w))
+}
+
+/// What PATCH does with a decoded patch: apply it to the stored object, admit and write the
+/// result, retrying when another write got in between (unless the patch sets a
+/// resourceVersion). Also used by the panel's Apply.
+pub(crate) async fn patch_object(
+    state: &ApiState,
+    t: &Target,
+    patch_type: PatchType,
+    patch: &Value,
+    fv: FieldValidation,
+    dry_run: bool,
+) -> Result<(Value, Vec<String>), ApiError> {
+    update_retrying_object(state, t, fv, dry_run, |old| {
         let mut patched =
-            apply_patch(old, patch_type, &patch, t.resource.kind).map_err(|e| {
+            apply_patch(old, patch_type, patch, t.resource.kind).map_err(|e| {
                 match e.http_status() {
                     422 => ApiError::invalid(
                         t.resource.kind,

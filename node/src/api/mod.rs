@@ -7,12 +7,12 @@ mod binding;
 pub mod discovery;
 pub mod errors;
 mod filter;
-mod handlers;
+pub(crate) mod handlers;
 mod logs;
 mod metrics;
 mod request;
 mod scale;
-mod target;
+pub(crate) mod target;
 mod watch;
 
 use actix_web::body::MessageBody;
@@ -36,6 +36,8 @@ pub struct ApiState {
     pub metrics: capstan_actors::nodes::metrics::MetricsRegistry,
     /// The scheduler, unless the master runs without one (kept alive with the API).
     pub scheduler: Option<actix::Addr<capstan_actors::scheduler::SchedulerActor>>,
+    /// The admin panel's sessions and chart history.
+    pub panel: crate::panel::Panel,
 }
 
 /// Registers every route.
@@ -57,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/api/{tail:.*}", web::route().to(handlers::dispatch))
         .route("/apis/{tail:.*}", web::route().to(handlers::dispatch))
+        .configure(crate::panel::routes)
         .default_service(web::to(not_found));
 }
 
@@ -74,25 +77,51 @@ fn token_matches(given: &[u8], want: &[u8]) -> bool {
             == 0
 }
 
-/// Bearer-token authentication for everything but health and version.
+/// Authentication for everything but health, version and the panel (which checks its own
+/// sessions): the admin bearer token, or the panel's session cookie — and then, for anything
+/// but a read, the session's CSRF token in `X-CSRF-Token` (403 without it).
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if !is_public(req.path()) {
-        let ok = match (
-            req.app_data::<web::Data<ApiState>>(),
-            req.headers().get("authorization"),
-        ) {
-            (Some(state), Some(h)) => h
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .is_some_and(|t| token_matches(t.trim().as_bytes(), state.token.as_bytes())),
-            _ => false,
-        };
-        if !ok {
+    if !is_public(req.path()) && !crate::panel::owns(req.path()) {
+        let Some(state) = req.app_data::<web::Data<ApiState>>() else {
             let resp = ApiError::unauthorized().error_response();
+            return Ok(req.into_response(resp).map_into_right_body());
+        };
+        let bearer = req
+            .headers()
+            .get("authorization")
+            .and_then(|h| h.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| token_matches(t.trim().as_bytes(), state.token.as_bytes()));
+        let refusal = if bearer {
+            None
+        } else {
+            let cookie = req
+                .headers()
+                .get(actix_web::http::header::COOKIE)
+                .and_then(|v| v.to_str().ok());
+            let now = crate::panel::session::unix_now();
+            match state.panel.sessions.from_cookie_header(cookie, now) {
+                None => Some(ApiError::unauthorized()),
+                Some(_) if req.method().is_safe() => None,
+                Some(s) => {
+                    let csrf = req
+                        .headers()
+                        .get(crate::panel::session::CSRF_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    (!state.panel.sessions.csrf_matches(&s, csrf)).then(|| {
+                        ApiError::forbidden(
+                            "the CSRF token is missing or does not match the session",
+                        )
+                    })
+                }
+            }
+        };
+        if let Some(e) = refusal {
+            let resp = e.error_response();
             return Ok(req.into_response(resp).map_into_right_body());
         }
     }
