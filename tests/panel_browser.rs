@@ -89,6 +89,14 @@ fn step_login_and_nodes(d: &Driver, p: &Panel) {
     b.wait_for("two Ready nodes on the overview", PATIENCE, || {
         b.text_of("#view").contains("Ready").then_some(())
     });
+    b.screenshot("overview");
+    // First paint, as the browser measured it (reported, not asserted: timing is for
+    // benchmarks).
+    let paint = b.execute(
+        "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null;",
+        json!([]),
+    );
+    eprintln!("panel first contentful paint: {paint} ms");
     open(&b, "#/nodes");
     for node in ["w1", "w2"] {
         let row = format!("#nodes-table tr[data-node='{node}']");
@@ -156,6 +164,13 @@ fn step_scale_and_log(d: &Driver, p: &Panel, c: &Client) {
     });
     not_reloaded(&b);
     b.screenshot("pod-log");
+    open(&b, "#/workloads");
+    b.screenshot("workloads");
+    open(&b, "#/overview");
+    b.wait_for("pods on the overview", PATIENCE, || {
+        b.text_of("#view").contains("Running").then_some(())
+    });
+    b.screenshot("overview");
     b.assert_no_console_errors();
 }
 
@@ -221,6 +236,8 @@ fn step_cordon(d: &Driver, p: &Panel, c: &Client) {
         .json()
         .expect("json");
     assert_eq!(n["spec"]["unschedulable"], true);
+    // The row now offers the opposite action.
+    b.wait("button[data-action='uncordon'][data-node='w2']", PATIENCE);
     b.screenshot("cordoned");
     b.assert_no_console_errors();
 }

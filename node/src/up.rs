@@ -235,6 +235,16 @@ async fn supervise(exe: &Path, mut procs: Vec<Proc>, workers: usize) -> Result<(
     println!("Capstan is up: {} node(s) Ready.", workers);
     println!("  API:        {}", ready.api);
     println!("  kubeconfig: {}", local_abs.display());
+    let token_file = ready
+        .kubeconfig
+        .parent()
+        .map(|d| d.join("admin-token"))
+        .unwrap_or_default();
+    println!(
+        "  panel:      {}/ui/  (token: {})",
+        ready.api,
+        token_file.display()
+    );
     println!();
     println!("  export KUBECONFIG={}", local_abs.display());
     println!();

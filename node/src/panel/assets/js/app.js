@@ -78,7 +78,8 @@
       content = h('p', { class: 'error-box', role: 'alert' }, `This page failed to render: ${ui.errorText(e)}`);
       setTimeout(() => { throw e; });
     }
-    if (first) root.replaceChildren(...[content].flat());
+    // Views may leave holes (null, false) for parts they do not show: drop them, as h() does.
+    if (first) root.replaceChildren(...[content].flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false && n !== true));
     else ui.morphInto(root, content);
     if (first && view.mount) view.mount(root, ctx);
     if (view.update) view.update(root, ctx);

@@ -211,6 +211,8 @@
         // Disabling dropped the focus to <body>: give it back.
         const lost = !document.activeElement || document.activeElement === document.body;
         if (hadFocus && lost && button.isConnected && !document.querySelector('dialog[open]')) button.focus();
+        // Updates that arrived while it was busy skipped it: draw it as the state is now.
+        if (C.app && C.app.schedule) C.app.schedule();
       }
     }
   }
