@@ -37,8 +37,16 @@ fn login(b: &Browser, p: &Panel) {
             .contains("not valid")
             .then_some(())
     });
-    // The refused login is a 401 the browser reports on the console: expected, drained here.
-    let _ = b.console();
+    // The refused login is a 401 the browser reports on the console: the only error allowed.
+    let unexpected: Vec<(String, String)> = b
+        .console()
+        .into_iter()
+        .filter(|(level, msg)| level == "SEVERE" && !msg.contains("status of 401"))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "console errors on the login page: {unexpected:#?}"
+    );
     let token = b.wait("#token", PATIENCE);
     b.type_into(&token, &p.token);
     b.click(&b.wait("#login button[type=submit]", PATIENCE));
