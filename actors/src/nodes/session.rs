@@ -254,8 +254,14 @@ fn revision(obj: &Value) -> Option<u64> {
         .and_then(|s| s.parse().ok())
 }
 
-/// Renews the node's conditions on every heartbeat, and keeps the usage a heartbeat carries
-/// (in memory only).
+/// How often a live node's status is written back (its conditions' `lastHeartbeatTime`), as
+/// kubelet's nodeStatusUpdateFrequency. Liveness itself is in memory (`NodeLifecycle`), fed by
+/// every heartbeat: a thousand nodes do not cost a thousand writes a second.
+pub const NODE_STATUS_REFRESH: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Feeds every heartbeat to the node lifecycle, keeps the usage it carries (in memory only),
+/// and renews the node's conditions when they are due ([`NODE_STATUS_REFRESH`]) or stored as
+/// anything but Ready (a node back from silence is Ready again at its first heartbeat).
 async fn heartbeats(
     mut stream: IncomingStream,
     node: String,
@@ -263,6 +269,8 @@ async fn heartbeats(
     lifecycle: Addr<NodeLifecycle>,
     metrics: MetricsRegistry,
 ) {
+    // Registration has just written the status.
+    let mut written = std::time::Instant::now();
     loop {
         match stream.recv::<Heartbeat>().await {
             Ok(Some(hb)) => {
@@ -270,8 +278,16 @@ async fn heartbeats(
                 if let Some(usage) = hb.usage {
                     metrics.record(&node, usage);
                 }
-                if let Err(e) = renew(&store, &node).await {
-                    tracing::warn!(%node, error = %e, "could not renew node status");
+                let stale = || {
+                    store.db.get(NODES, "", &node).ok().flatten().is_none_or(|n| {
+                        capstan_core::node_status::ready_status(&n) != Some("True")
+                    })
+                };
+                if written.elapsed() >= NODE_STATUS_REFRESH || stale() {
+                    match renew(&store, &node).await {
+                        Ok(()) => written = std::time::Instant::now(),
+                        Err(e) => tracing::warn!(%node, error = %e, "could not renew node status"),
+                    }
                 }
             }
             Ok(None) => return,
