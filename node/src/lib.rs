@@ -10,6 +10,7 @@ pub mod api;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod hollow;
 pub mod join;
 pub mod kubeconfig;
 pub mod master;

@@ -74,7 +74,7 @@ impl Credentials<'_> {
 }
 
 /// Resolves `host:port`; the host is also the name the master's certificate must carry.
-fn resolve_master(master: &str) -> Result<(SocketAddr, String)> {
+pub fn resolve_master(master: &str) -> Result<(SocketAddr, String)> {
     let (host, _) = master
         .rsplit_once(':')
         .ok_or_else(|| anyhow!("master: {master:?} must be host:port"))?;
@@ -144,6 +144,35 @@ fn local_ip_towards(master: SocketAddr) -> Option<std::net::IpAddr> {
     Some(s.local_addr().ok()?.ip())
 }
 
+/// What joining gives a node: its certificate and key, and the cluster CA (all PEM).
+pub struct Joined {
+    /// The node's client certificate.
+    pub cert_pem: String,
+    /// Its private key (generated here; it never leaves the node).
+    pub key_pem: String,
+    /// The cluster CA.
+    pub ca_pem: String,
+}
+
+impl Joined {
+    /// The identity and CA these credentials give, for mutual TLS.
+    pub fn identity(&self) -> Result<(Identity, CertificateDer<'static>)> {
+        let cert = CertificateDer::from_pem_slice(self.cert_pem.as_bytes())
+            .context("the node certificate is not PEM")?;
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
+            .context("the node key is not PEM")?;
+        let ca =
+            CertificateDer::from_pem_slice(self.ca_pem.as_bytes()).context("the CA is not PEM")?;
+        Ok((
+            Identity {
+                cert_chain: vec![cert],
+                key,
+            },
+            ca,
+        ))
+    }
+}
+
 /// First contact: pin the CA by the token's hash, prove the secret, get a certificate.
 async fn join(
     cfg: &WorkerConfig,
@@ -151,11 +180,26 @@ async fn join(
     addr: SocketAddr,
     server_name: &str,
 ) -> Result<()> {
+    let joined = join_as(&cfg.name, token, addr, server_name, cfg.max_frame_bytes).await?;
+    Credentials { dir: &cfg.data_dir }.save(&joined.cert_pem, &joined.key_pem, &joined.ca_pem)?;
+    tracing::info!(node = %cfg.name, "joined the cluster; certificate stored");
+    Ok(())
+}
+
+/// Joins as node `name` with `token` (the token flow of every worker; hollow nodes use it too)
+/// and returns the credentials.
+pub async fn join_as(
+    name: &str,
+    token: &JoinToken,
+    addr: SocketAddr,
+    server_name: &str,
+    max_frame: usize,
+) -> Result<Joined> {
     let pin = PinnedCa::new(&token.ca_hash);
     let client = Client::new(
         capstan_transport::pinned_client_crypto(&pin)?,
         TransportConfig {
-            max_frame: cfg.max_frame_bytes,
+            max_frame,
             ..TransportConfig::default()
         },
     )?;
@@ -173,7 +217,7 @@ async fn join(
     })?;
     let key = KeyPair::generate()?;
     let req = JoinRequest {
-        node_name: cfg.name.clone(),
+        node_name: name.to_string(),
         secret: token.secret.clone(),
         public_key_der: key.subject_public_key_info(),
     };
@@ -189,9 +233,11 @@ async fn join(
             if capstan_transport::sha256_hex(&ca) != token.ca_hash {
                 bail!("the master sent a CA that does not match the token's CA hash; refusing it");
             }
-            Credentials { dir: &cfg.data_dir }.save(&cert_pem, &key.serialize_pem(), &ca_pem)?;
-            tracing::info!(node = %cfg.name, "joined the cluster; certificate stored");
-            Ok(())
+            Ok(Joined {
+                cert_pem,
+                key_pem: key.serialize_pem(),
+                ca_pem,
+            })
         }
         JoinResponse::Refused { reason } => bail!("join refused by the master: {reason}"),
     }

@@ -176,8 +176,8 @@ async fn accept_loop(endpoint: Endpoint, cfg: Arc<TransportConfig>, tx: mpsc::Se
 pub struct Client {
     config: quinn::ClientConfig,
     cfg: Arc<TransportConfig>,
-    v4: Mutex<Option<Endpoint>>,
-    v6: Mutex<Option<Endpoint>>,
+    v4: Arc<Mutex<Option<Endpoint>>>,
+    v6: Arc<Mutex<Option<Endpoint>>>,
 }
 
 impl Client {
@@ -195,8 +195,23 @@ impl Client {
         Ok(Client {
             config,
             cfg: Arc::new(cfg),
-            v4: Mutex::new(None),
-            v6: Mutex::new(None),
+            v4: Arc::new(Mutex::new(None)),
+            v6: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// A client with other credentials (`crypto`) on this client's endpoints: many identities
+    /// (hollow nodes) share one UDP socket.
+    pub fn with_crypto(&self, crypto: rustls::ClientConfig) -> Result<Client, TransportError> {
+        let crypto = QuicClientConfig::try_from(crypto)
+            .map_err(|e| TransportError::Tls(format!("client config unusable for QUIC: {e}")))?;
+        let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+        config.transport_config(self.cfg.quinn()?);
+        Ok(Client {
+            config,
+            cfg: self.cfg.clone(),
+            v4: self.v4.clone(),
+            v6: self.v6.clone(),
         })
     }
 

@@ -16,6 +16,7 @@ use capstan_core::kinds::{NODES, PODS};
 use capstan_core::node_status::mark_healthy;
 use capstan_core::write_rules::Subresource;
 use capstan_transport::{Connection, IncomingStream};
+use futures_util::future::join_all;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -279,9 +280,12 @@ async fn heartbeats(
                     metrics.record(&node, usage);
                 }
                 let stale = || {
-                    store.db.get(NODES, "", &node).ok().flatten().is_none_or(|n| {
-                        capstan_core::node_status::ready_status(&n) != Some("True")
-                    })
+                    store
+                        .db
+                        .get(NODES, "", &node)
+                        .ok()
+                        .flatten()
+                        .is_none_or(|n| capstan_core::node_status::ready_status(&n) != Some("True"))
                 };
                 if written.elapsed() >= NODE_STATUS_REFRESH || stale() {
                     match renew(&store, &node).await {
@@ -314,25 +318,33 @@ async fn statuses(mut stream: IncomingStream, node: String, store: StoreHandle) 
     loop {
         match stream.recv::<StatusBatch>().await {
             Ok(Some(batch)) => {
-                // Events first: a Killing event may come in the batch that removes its pod.
+                // Each step's writes go to the store together (one group commit, not one
+                // commit each): a batch holds one status per pod and events already counted,
+                // so they do not depend on each other. Events first: a Killing event may come
+                // in the batch that removes its pod.
                 record_pod_events(&store, &node, batch.events).await;
-                for p in &batch.stopped {
+                join_all(batch.stopped.iter().map(|p| async {
                     if let Err(e) = confirm_stopped(&store, &node, p).await {
                         tracing::warn!(%node, pod = %p.name, error = %e, "could not remove a stopped pod");
                     }
-                }
-                tracing::debug!(%node, acked = batch.acked_revision, updates = batch.updates.len(), "status batch");
-                for u in batch.updates {
-                    let Ok(status) = serde_json::from_slice::<Value>(&u.status) else {
-                        tracing::warn!(%node, pod = %u.name, "status that is not JSON; dropped");
-                        continue;
-                    };
-                    if let Err(e) =
-                        write_pod_status(&store, &node, &u.namespace, &u.name, &u.uid, status).await
-                    {
-                        tracing::warn!(%node, pod = %u.name, error = %e, "could not write pod status");
+                }))
+                .await;
+                tracing::debug!(%node, acked = batch.acked_revision, updates = ?batch.updates.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(), "status batch");
+                join_all(batch.updates.into_iter().map(|u| {
+                    let (store, node) = (&store, &node);
+                    async move {
+                        let Ok(status) = serde_json::from_slice::<Value>(&u.status) else {
+                            tracing::warn!(%node, pod = %u.name, "status that is not JSON; dropped");
+                            return;
+                        };
+                        if let Err(e) =
+                            write_pod_status(store, node, &u.namespace, &u.name, &u.uid, status).await
+                        {
+                            tracing::warn!(%node, pod = %u.name, error = %e, "could not write pod status");
+                        }
                     }
-                }
+                }))
+                .await;
             }
             Ok(None) => return,
             Err(e) => {
@@ -353,38 +365,46 @@ async fn record_pod_events(store: &StoreHandle, node: &str, events: Vec<PodEvent
     if events.len() > MAX_EVENTS_PER_BATCH {
         tracing::warn!(%node, events = events.len(), "too many pod events in one batch; the rest dropped");
     }
-    for e in events.into_iter().take(MAX_EVENTS_PER_BATCH) {
-        let valid_reason = !e.reason.is_empty()
-            && e.reason.len() <= 128
-            && e.reason.chars().all(|c| c.is_ascii_alphanumeric());
-        if !matches!(e.type_.as_str(), "Normal" | "Warning") || !valid_reason {
-            tracing::warn!(%node, reason = %e.reason, type_ = %e.type_, "malformed pod event; dropped");
-            continue;
+    join_all(
+        events
+            .into_iter()
+            .take(MAX_EVENTS_PER_BATCH)
+            .map(|e| record_pod_event(store, node, e)),
+    )
+    .await;
+}
+
+async fn record_pod_event(store: &StoreHandle, node: &str, e: PodEvent) {
+    let valid_reason = !e.reason.is_empty()
+        && e.reason.len() <= 128
+        && e.reason.chars().all(|c| c.is_ascii_alphanumeric());
+    if !matches!(e.type_.as_str(), "Normal" | "Warning") || !valid_reason {
+        tracing::warn!(%node, reason = %e.reason, type_ = %e.type_, "malformed pod event; dropped");
+        return;
+    }
+    let pod = match store.db.get(PODS, &e.pod.namespace, &e.pod.name) {
+        Ok(Some(pod)) => pod,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(%node, error = %err, "could not read a pod for its event");
+            return;
         }
-        let pod = match store.db.get(PODS, &e.pod.namespace, &e.pod.name) {
-            Ok(Some(pod)) => pod,
-            Ok(None) => continue,
-            Err(err) => {
-                tracing::warn!(%node, error = %err, "could not read a pod for its event");
-                continue;
-            }
-        };
-        if !bound_to(&pod, node)
-            || pod.pointer("/metadata/uid").and_then(Value::as_str) != Some(e.pod.uid.as_str())
-        {
-            continue;
-        }
-        let source = Source {
-            component: "kubelet",
-            host: Some(node),
-        };
-        if let Err(err) = record_events(
-            store, &pod, &e.type_, &e.reason, &e.message, source, e.count,
-        )
-        .await
-        {
-            tracing::warn!(%node, pod = %e.pod.name, error = %err, "could not record a pod event");
-        }
+    };
+    if !bound_to(&pod, node)
+        || pod.pointer("/metadata/uid").and_then(Value::as_str) != Some(e.pod.uid.as_str())
+    {
+        return;
+    }
+    let source = Source {
+        component: "kubelet",
+        host: Some(node),
+    };
+    if let Err(err) = record_events(
+        store, &pod, &e.type_, &e.reason, &e.message, source, e.count,
+    )
+    .await
+    {
+        tracing::warn!(%node, pod = %e.pod.name, error = %err, "could not record a pod event");
     }
 }
 
@@ -403,11 +423,17 @@ async fn write_pod_status(
                 && pod.pointer("/metadata/uid").and_then(Value::as_str) == Some(uid);
             if mine {
                 pod["status"] = status.clone();
+            } else {
+                tracing::warn!(%node, pod = %name, "a status for a pod not on this node (or an older incarnation); dropped");
             }
             mine
         })
         .await
-        .map(|_| ())
+        .map(|written| {
+            if written.is_none() {
+                tracing::debug!(%node, pod = %name, "status not written (pod gone or not ours)");
+            }
+        })
 }
 
 /// The worker stopped every container of a pod being deleted: remove the object (only this

@@ -142,13 +142,13 @@ impl NodeAgent {
     /// containers with `runtime`.
     pub fn new(
         cfg: AgentConfig,
-        client: Client,
+        client: impl Into<Arc<Client>>,
         runtime: Arc<dyn Runtime>,
         settings: PodSettings,
     ) -> NodeAgent {
         NodeAgent {
             cfg,
-            client: Arc::new(client),
+            client: client.into(),
             desired: DesiredPods::default(),
             runtime,
             settings: Arc::new(settings),
@@ -539,6 +539,49 @@ impl Handler<PodStatusReport> for NodeAgent {
     }
 }
 
+/// A new session with the master began: queue every pod's latest status again (a batch taken
+/// but not delivered before the connection dropped would otherwise be lost for good, since a
+/// pod reports only changes).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct ResendStatuses;
+
+impl Handler<ResendStatuses> for NodeAgent {
+    type Result = ();
+    fn handle(&mut self, _: ResendStatuses, _: &mut Self::Context) {
+        for (key, status) in &self.last_status {
+            let Some((uid, _)) = self.pods.get(key) else {
+                continue;
+            };
+            let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+            self.pending.insert(
+                key.clone(),
+                PodStatusUpdate {
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                    uid: uid.clone(),
+                    status: status.to_string().into_bytes(),
+                },
+            );
+        }
+    }
+}
+
+/// Stop at once, as if the worker's process had died: no goodbye to the master, pods left as
+/// they are (load benchmarks drop hollow nodes this way).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Vanish;
+
+impl Handler<Vanish> for NodeAgent {
+    type Result = ();
+    fn handle(&mut self, _: Vanish, ctx: &mut Self::Context) {
+        tracing::info!(node = %self.cfg.node_name, "vanishing");
+        self.shutting_down = true;
+        ctx.stop();
+    }
+}
+
 impl Handler<PodEventReport> for NodeAgent {
     type Result = ();
     fn handle(&mut self, msg: PodEventReport, _: &mut Self::Context) {
@@ -709,6 +752,17 @@ async fn run(agent: Addr<NodeAgent>, client: Arc<Client>, cfg: AgentConfig) {
     }
 }
 
+/// Aborts its tasks when dropped (a session's readers end with the session).
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
 enum SessionError {
     Fatal(String),
     Lost(String),
@@ -751,9 +805,10 @@ async fn session(
         }
     };
     tracing::info!(node = %cfg.node_name, resume_from = hello.resume_from, "registered with the master");
+    agent.send(ResendStatuses).await?;
     let mut heartbeats = conn.open_push(channel::HEARTBEAT).await?;
     let mut status = conn.open_push(channel::STATUS).await?;
-    let mut pods = loop {
+    let mut pods_stream = loop {
         let s = conn.accept_stream().await?;
         if s.channel == channel::PODS {
             break s;
@@ -763,6 +818,31 @@ async fn session(
             "unexpected stream from the master; ignored"
         );
     };
+    // Reading a frame is not cancel-safe (a partly read frame would be lost and the stream
+    // left mid-frame), so the reads run in tasks of their own and the loop below selects on
+    // channels, which are. The tasks end with the connection.
+    let (pods_tx, mut pods) = tokio::sync::mpsc::channel(64);
+    let pod_reader = tokio::spawn(async move {
+        loop {
+            let msg = pods_stream.recv::<PodStreamMsg>().await;
+            let end = !matches!(msg, Ok(Some(_)));
+            if pods_tx.send(msg).await.is_err() || end {
+                return;
+            }
+        }
+    });
+    let (streams_tx, mut streams) = tokio::sync::mpsc::channel(16);
+    let accept_conn = conn.clone();
+    let acceptor = tokio::spawn(async move {
+        loop {
+            let s = accept_conn.accept_stream().await;
+            let end = s.is_err();
+            if streams_tx.send(s).await.is_err() || end {
+                return;
+            }
+        }
+    });
+    let _readers = AbortOnDrop(vec![pod_reader, acceptor]);
     let mut tick = tokio::time::interval(Duration::from_secs(heartbeat_seconds));
     let mut flush = tokio::time::interval(STATUS_FLUSH);
     let mut seq = 0u64;
@@ -780,15 +860,15 @@ async fn session(
                 let usage = agent.send(CollectUsage).await?;
                 heartbeats.send(&Heartbeat { seq, usage }).await?;
             }
-            msg = pods.recv::<PodStreamMsg>() => match msg? {
+            msg = pods.recv() => match msg.ok_or_else(|| SessionError::Lost("the pod stream reader ended".into()))?? {
                 Some(m) => {
                     acked = agent.send(Apply(m)).await?;
                     status.send(&StatusBatch { acked_revision: acked, updates: Vec::new(), stopped: Vec::new(), events: Vec::new() }).await?;
                 }
                 None => return Err(SessionError::Lost("the master ended the pod stream".into())),
             },
-            incoming = conn.accept_stream() => {
-                let stream = incoming?;
+            incoming = streams.recv() => {
+                let stream = incoming.ok_or_else(|| SessionError::Lost("the stream acceptor ended".into()))??;
                 if stream.channel == channel::LOGS {
                     actix::spawn(super::log_server::serve_log(agent.clone(), stream));
                 } else {

@@ -23,6 +23,8 @@ pub struct BenchArgs {
 pub enum BenchWhat {
     /// Scheduling throughput of the real scheduler core on a synthetic cluster, in process.
     Scheduler(SchedulerBench),
+    /// A master process, hollow nodes over real QUIC, and pods created through the API.
+    Cluster(super::bench_cluster::ClusterBench),
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,6 +49,7 @@ pub struct SchedulerBench {
 pub fn run(args: BenchArgs, _kubeconfig: Option<&Path>) -> VerbResult {
     match args.what {
         BenchWhat::Scheduler(b) => scheduler(b),
+        BenchWhat::Cluster(b) => super::bench_cluster::run(b),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod bench;
+pub mod bench_cluster;
 pub mod delete;
 pub mod describe;
 pub mod get;
@@ -83,6 +84,8 @@ pub enum Command {
     Scale(rollout::ScaleArgs),
     /// Benchmarks: `capstan bench scheduler --nodes N --pods P [--seed S]`.
     Bench(bench::BenchArgs),
+    /// Run N simulated ("hollow") nodes against a master, for load tests.
+    Hollow(crate::hollow::HollowArgs),
     /// Print the client and server versions.
     Version(version::VersionArgs),
 }
@@ -137,6 +140,16 @@ pub fn main() -> ExitCode {
             };
         }
         Command::Up { config } => crate::up::run(&config),
+        Command::Hollow(args) => {
+            init_tracing();
+            return match crate::hollow::run(args) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Apply(args) => apply::run(args, cli.kubeconfig.as_deref()),
         Command::Get(args) => get::run(args, cli.kubeconfig.as_deref()),
         Command::Describe(args) => describe::run(args, cli.kubeconfig.as_deref()),

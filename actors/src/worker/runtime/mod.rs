@@ -20,6 +20,7 @@
 
 pub mod cgroups;
 mod cri_log;
+mod hollow;
 mod proc_stats;
 mod process;
 mod record;
@@ -39,6 +40,7 @@ use tokio::sync::oneshot;
 pub use cgroups::{Cgroups, Limits};
 pub(crate) use cri_log::parse_entry;
 pub use cri_log::read_log;
+pub use hollow::HollowRuntime;
 pub use process::{ProcessRuntime, ProcessRuntimeConfig, DEFAULT_HOME, DEFAULT_PATH};
 
 /// Everything a runtime needs to create and start one container.
