@@ -842,10 +842,31 @@ async fn session(
             }
         }
     });
-    let _readers = AbortOnDrop(vec![pod_reader, acceptor]);
-    let mut tick = tokio::time::interval(Duration::from_secs(heartbeat_seconds));
+    // Heartbeats have a task of their own: a status stream held back by a busy master must not
+    // hold them back too (the master would take a live node for dead and evict its pods).
+    let (beat_err_tx, mut beat_err) = tokio::sync::mpsc::channel::<SessionError>(1);
+    let beat_agent = agent.clone();
+    let beater = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(heartbeat_seconds));
+        let mut seq = 0u64;
+        loop {
+            tick.tick().await;
+            seq += 1;
+            let usage = match beat_agent.send(CollectUsage).await {
+                Ok(u) => u,
+                Err(e) => {
+                    let _ = beat_err_tx.send(e.into()).await;
+                    return;
+                }
+            };
+            if let Err(e) = heartbeats.send(&Heartbeat { seq, usage }).await {
+                let _ = beat_err_tx.send(e.into()).await;
+                return;
+            }
+        }
+    });
+    let _readers = AbortOnDrop(vec![pod_reader, acceptor, beater]);
     let mut flush = tokio::time::interval(STATUS_FLUSH);
-    let mut seq = 0u64;
     let mut acked = 0u64;
     loop {
         tokio::select! {
@@ -855,10 +876,8 @@ async fn session(
                     status.send(&StatusBatch { acked_revision: acked, updates, stopped, events }).await?;
                 }
             }
-            _ = tick.tick() => {
-                seq += 1;
-                let usage = agent.send(CollectUsage).await?;
-                heartbeats.send(&Heartbeat { seq, usage }).await?;
+            e = beat_err.recv() => {
+                return Err(e.unwrap_or_else(|| SessionError::Lost("the heartbeat task ended".into())));
             }
             msg = pods.recv() => match msg.ok_or_else(|| SessionError::Lost("the pod stream reader ended".into()))?? {
                 Some(m) => {
