@@ -252,6 +252,27 @@ pub fn has_finalizers(obj: &Value) -> bool {
         .is_some_and(|f| !f.is_empty())
 }
 
+/// Adds `finalizer` to the object's finalizers; false when it was already there (or the object
+/// has no metadata).
+pub fn add_finalizer(obj: &mut Value, finalizer: &str) -> bool {
+    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return false;
+    };
+    let list = meta
+        .entry("finalizers")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !list.is_array() {
+        *list = Value::Array(Vec::new());
+    }
+    match list.as_array_mut() {
+        Some(f) if !f.iter().any(|x| x == finalizer) => {
+            f.push(Value::String(finalizer.to_string()));
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Whether the object is marked for deletion.
 pub fn is_deleting(obj: &Value) -> bool {
     obj.pointer("/metadata/deletionTimestamp")
@@ -260,6 +281,22 @@ pub fn is_deleting(obj: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn finalizers_are_added_once() {
+        let mut o = serde_json::json!({"metadata": {"name": "a"}});
+        assert!(super::add_finalizer(&mut o, "foregroundDeletion"));
+        assert!(!super::add_finalizer(&mut o, "foregroundDeletion"));
+        assert!(super::add_finalizer(&mut o, "orphan"));
+        assert_eq!(
+            o["metadata"]["finalizers"],
+            serde_json::json!(["foregroundDeletion", "orphan"])
+        );
+        assert!(
+            !super::add_finalizer(&mut serde_json::json!({}), "x"),
+            "no metadata"
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -133,15 +133,15 @@ pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<Hollo
     for (i, j) in sorted {
         let name = names[i].clone();
         let (identity, ca) = j.identity()?;
-        let crypto = capstan_transport::client_crypto(&ca, Some(identity))?;
-        let client = match &base {
-            None => {
-                let c = Client::new(crypto, TransportConfig::default())?;
-                base = Some(c.with_crypto(capstan_transport::client_crypto(&ca, None)?)?);
-                c
-            }
-            Some(b) => b.with_crypto(crypto)?,
+        // Every node's identity on one client's endpoints (one UDP socket).
+        let base = match &mut base {
+            Some(b) => b,
+            None => base.insert(Client::new(
+                capstan_transport::client_crypto(&ca, None)?,
+                TransportConfig::default(),
+            )?),
         };
+        let client = base.with_crypto(capstan_transport::client_crypto(&ca, Some(identity))?)?;
         let cfg = AgentConfig {
             node_name: name.clone(),
             master: o.master,

@@ -13,6 +13,7 @@ use crate::store::Db;
 use capstan_core::controllers::Action;
 use capstan_core::kinds::{self, ResourceKind, PODS};
 use capstan_core::time::Timestamp;
+use capstan_core::write_rules::add_finalizer;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -209,27 +210,16 @@ impl Controller for GarbageCollector {
         // Foreground propagates down the chain (as Kubernetes' collector does): a dependent
         // that owns others, of an owner deleted in the foreground, is itself deleted in the
         // foreground — the finalizer first, then the delete marks it.
-        let has_finalizer = obj
-            .pointer("/metadata/finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| f.iter().any(|x| x == FOREGROUND));
-        if owner_in_foreground && OWNERS.contains(kind) && !has_finalizer {
+        if owner_in_foreground && OWNERS.contains(kind) {
             let mut marked = (**obj).clone();
-            if !marked["metadata"]
-                .get("finalizers")
-                .is_some_and(Value::is_array)
-            {
-                marked["metadata"]["finalizers"] = serde_json::json!([]);
+            if add_finalizer(&mut marked, FOREGROUND) {
+                tracing::info!(
+                    kind,
+                    object = ns_name,
+                    "owner deleted in the foreground: so is this"
+                );
+                return vec![Action::Update { object: marked }];
             }
-            if let Some(f) = marked["metadata"]["finalizers"].as_array_mut() {
-                f.push(serde_json::json!(FOREGROUND));
-            }
-            tracing::info!(
-                kind,
-                object = ns_name,
-                "owner deleted in the foreground: so is this"
-            );
-            return vec![Action::Update { object: marked }];
         }
         tracing::info!(kind, object = ns_name, "owner gone: deleting");
         vec![Action::Delete {

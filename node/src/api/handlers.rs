@@ -588,19 +588,7 @@ async fn delete(
                 namespace_of(t),
                 t.name.as_deref().unwrap_or_default(),
                 Subresource::Main,
-                |obj| {
-                    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
-                        return false;
-                    };
-                    let list = meta.entry("finalizers").or_insert_with(|| json!([]));
-                    match list.as_array_mut() {
-                        Some(f) if !f.iter().any(|x| x == finalizer) => {
-                            f.push(json!(finalizer));
-                            true
-                        }
-                        _ => false,
-                    }
-                },
+                |obj| write_rules::add_finalizer(obj, finalizer),
             )
             .await?;
     }

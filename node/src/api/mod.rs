@@ -98,26 +98,12 @@ pub async fn authenticate(
         let refusal = if bearer {
             None
         } else {
-            let cookie = req
-                .headers()
-                .get(actix_web::http::header::COOKIE)
-                .and_then(|v| v.to_str().ok());
-            let now = crate::panel::session::unix_now();
-            match state.panel.sessions.from_cookie_header(cookie, now) {
+            let sessions = &state.panel.sessions;
+            match sessions.from_headers(req.headers()) {
                 None => Some(ApiError::unauthorized()),
                 Some(_) if req.method().is_safe() => None,
-                Some(s) => {
-                    let csrf = req
-                        .headers()
-                        .get(crate::panel::session::CSRF_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
-                    (!state.panel.sessions.csrf_matches(&s, csrf)).then(|| {
-                        ApiError::forbidden(
-                            "the CSRF token is missing or does not match the session",
-                        )
-                    })
-                }
+                Some(s) => (!sessions.csrf_header_matches(&s, req.headers()))
+                    .then(|| ApiError::forbidden(crate::panel::session::CSRF_REFUSED)),
             }
         };
         if let Some(e) = refusal {

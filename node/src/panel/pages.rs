@@ -2,7 +2,7 @@
 //! endpoints (`/ui/api/…`). Pages answer a request without a session with a redirect to the
 //! login page, endpoints with 401; state-changing requests need the session's CSRF token.
 
-use super::session::{self, clear_cookie, set_cookie, unix_now, Session, CSRF_HEADER};
+use super::session::{self, clear_cookie, set_cookie, unix_now, Session, CSRF_REFUSED};
 use super::{apply, assets, stream};
 use crate::api::errors::ApiError;
 use crate::api::ApiState;
@@ -50,18 +50,11 @@ fn escape(s: &str) -> String {
 
 /// The request's session, if it has a valid one.
 pub fn session_of(req: &HttpRequest, state: &ApiState) -> Option<Session> {
-    let cookie = req
-        .headers()
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok());
-    state.panel.sessions.from_cookie_header(cookie, unix_now())
+    state.panel.sessions.from_headers(req.headers())
 }
 
 fn csrf_ok(req: &HttpRequest, state: &ApiState, s: &Session) -> bool {
-    req.headers()
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| state.panel.sessions.csrf_matches(s, t))
+    state.panel.sessions.csrf_header_matches(s, req.headers())
 }
 
 /// 401 for panel endpoints without a session.
@@ -70,7 +63,7 @@ fn unauthorized() -> HttpResponse {
 }
 
 fn forbidden_csrf() -> HttpResponse {
-    ApiError::forbidden("the CSRF token is missing or does not match the session").error_response()
+    ApiError::forbidden(CSRF_REFUSED).error_response()
 }
 
 /// `GET /ui` → `/ui/`.

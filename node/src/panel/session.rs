@@ -21,6 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const COOKIE: &str = "capstan_session";
 /// The header carrying the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Why a cookie-authenticated change is refused without its CSRF token.
+pub const CSRF_REFUSED: &str = "the CSRF token is missing or does not match the session";
 /// How long a session lasts (8 hours, a working day).
 pub const LIFETIME_SECS: u64 = 8 * 3600;
 /// Most revoked sessions remembered (older entries expire on their own).
@@ -134,6 +136,26 @@ impl Sessions {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .contains_key(nonce)
+    }
+
+    /// The valid session of a request's headers, if any.
+    pub fn from_headers(&self, headers: &actix_web::http::header::HeaderMap) -> Option<Session> {
+        let cookie = headers
+            .get(actix_web::http::header::COOKIE)
+            .and_then(|v| v.to_str().ok());
+        self.from_cookie_header(cookie, unix_now())
+    }
+
+    /// Whether the request's `X-CSRF-Token` header is the session's CSRF token.
+    pub fn csrf_header_matches(
+        &self,
+        s: &Session,
+        headers: &actix_web::http::header::HeaderMap,
+    ) -> bool {
+        headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| self.csrf_matches(s, t))
     }
 
     /// The session of a request's `Cookie` header, if any is valid.

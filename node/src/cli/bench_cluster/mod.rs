@@ -154,17 +154,16 @@ enum FleetCmd {
     Stop,
 }
 
-/// Runs the fleet on an actix system of its own thread; commands go in, the node names and the
-/// runtime come out once all have joined.
+/// Runs the fleet on an actix system of its own thread; returns once every node has joined,
+/// with the sender of the fleet's commands.
 fn start_fleet(
     o: HollowOptions,
 ) -> Result<(
     tokio::sync::mpsc::UnboundedSender<FleetCmd>,
-    Vec<String>,
     std::thread::JoinHandle<()>,
 )> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<FleetCmd>();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Vec<String>, String>>();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     let joined = bar(o.count as u64, "hollow nodes joined");
     let handle = std::thread::spawn(move || {
         let system = actix::System::new();
@@ -179,7 +178,7 @@ fn start_fleet(
                     return;
                 }
             };
-            let _ = ready_tx.send(Ok(fleet.nodes.iter().map(|(n, _)| n.clone()).collect()));
+            let _ = ready_tx.send(Ok(()));
             while let Some(cmd) = rx.recv().await {
                 match cmd {
                     FleetCmd::Vanish(names) => fleet.vanish(&names),
@@ -190,11 +189,11 @@ fn start_fleet(
             fleet.vanish(&all);
         });
     });
-    let names = ready_rx
+    ready_rx
         .recv()
         .map_err(|_| anyhow!("the hollow fleet stopped"))?
         .map_err(|e| anyhow!(e))?;
-    Ok((tx, names, handle))
+    Ok((tx, handle))
 }
 
 fn pod_manifest(i: u64) -> Value {
@@ -402,7 +401,7 @@ pub fn run(b: ClusterBench) -> VerbResult {
         done.clone(),
     );
 
-    let (fleet, names, fleet_thread) = start_fleet(HollowOptions {
+    let (fleet, fleet_thread) = start_fleet(HollowOptions {
         master: master_addr,
         server_name: "127.0.0.1".into(),
         token,
@@ -588,6 +587,5 @@ pub fn run(b: ClusterBench) -> VerbResult {
     outln(&report::table(&result));
     outln(&format!("report: {}", b.out.join("report.md").display()));
     outln(&result.to_string());
-    drop(names);
     Ok(())
 }
