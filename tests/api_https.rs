@@ -1,12 +1,10 @@
 //! The Kubernetes REST API over real HTTPS on 127.0.0.1, against a real master process.
 
-mod support;
-
+use crate::support::{tempdir, Master};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::sync::mpsc;
 use std::time::Duration;
-use support::{tempdir, Master};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 

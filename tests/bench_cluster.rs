@@ -5,11 +5,9 @@
 //! Running exactly once on a live node, nothing lost, no node overcommitted, the node loss
 //! recovered, the report written — never speed.
 
-mod support;
-
+use crate::support::{capstan_bin, tempdir};
 use serde_json::Value;
 use std::process::Command;
-use support::{capstan_bin, tempdir};
 
 #[test]
 fn a_small_cluster_under_load_loses_nothing() {

@@ -1,9 +1,7 @@
 //! The `capstan` CLI as a user runs it, against a real master.
 
-mod support;
-
+use crate::support::{capstan_bin, tempdir, Master};
 use std::process::{Command, Output};
-use support::{capstan_bin, tempdir, Master};
 
 fn capstan(m: &Master, args: &[&str]) -> Output {
     Command::new(capstan_bin())

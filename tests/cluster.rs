@@ -1,12 +1,10 @@
 //! A real multi-process cluster: a master and workers joined over QUIC with mutual TLS.
 
-mod support;
-
+use crate::support::{eventually, free_ports, tempdir, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, free_ports, tempdir, Master, Proc};
 
 /// A config with a master and `workers` workers, all in `dir`, on free ports.
 fn write_config(dir: &Path, workers: &[&str], token: Option<&str>) -> std::path::PathBuf {

@@ -4,13 +4,11 @@
 //! worker is killed, and run on one node only once it returns; Orphan and Foreground deletion;
 //! drain.
 
-mod support;
-
+use crate::support::{eventually, processes, tempdir, wait_nodes_ready, Cluster, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, processes, tempdir, wait_nodes_ready, Cluster, Master, Proc};
 
 const RS: &str = "/apis/apps/v1/namespaces/default/replicasets";
 const PODS: &str = "/api/v1/namespaces/default/pods";
@@ -455,7 +453,7 @@ fn drain_moves_pods_off_a_node() {
         201
     );
     let run = |args: &[&str]| {
-        std::process::Command::new(support::capstan_bin())
+        std::process::Command::new(crate::support::capstan_bin())
             .args(args)
             .arg("--kubeconfig")
             .arg(&m.kubeconfig)

@@ -4,14 +4,12 @@
 //! adoption by the Deployment applied again), and deletion taking ReplicaSets and pods along;
 //! minReadySeconds holding availability back.
 
-mod support;
-
+use crate::support::{eventually, tempdir, Cluster, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{eventually, tempdir, Cluster, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 const RSS: &str = "/apis/apps/v1/namespaces/default/replicasets";

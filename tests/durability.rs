@@ -1,11 +1,9 @@
 //! Nothing acknowledged is lost: writes acknowledged by the master survive `kill -9`.
 
-mod support;
-
+use crate::support::{tempdir, Master};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{tempdir, Master};
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {

@@ -1,10 +1,8 @@
 //! Stock kubectl (v1.32 at /usr/bin/kubectl) as a real client of a running master.
 
-mod support;
-
+use crate::support::{tempdir, Master};
 use std::path::Path;
 use std::process::{Command, Output};
-use support::{tempdir, Master};
 
 const KUBECTL: &str = "/usr/bin/kubectl";
 

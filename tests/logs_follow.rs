@@ -1,8 +1,7 @@
 //! `logs -f`: a followed log streams new lines as the container writes them and ends when the
 //! container stops, through the API, `capstan logs -f` and stock kubectl.
 
-mod support;
-
+use crate::support::{capstan_bin, eventually, free_ports, tempdir, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
@@ -10,7 +9,6 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use support::{capstan_bin, eventually, free_ports, tempdir, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 const KUBECTL: &str = "/usr/bin/kubectl";

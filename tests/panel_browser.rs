@@ -6,15 +6,11 @@
 //! path; cordon a node and see it marked; restart the master and see the open page recover and
 //! keep updating; the same pages at phone width.
 
-mod support;
-#[path = "support/webdriver.rs"]
-mod webdriver;
-
+use crate::support::webdriver::{self, Browser, Driver};
+use crate::support::{tempdir, Cluster, Master};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::{tempdir, Cluster, Master};
-use webdriver::{Browser, Driver};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 

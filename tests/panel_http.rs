@@ -4,13 +4,11 @@
 //! store is untouched); Apply validates like the API; the live stream starts with a snapshot;
 //! logout ends the session.
 
-mod support;
-
+use crate::support::{tempdir, Master};
 use serde_json::{json, Value};
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{tempdir, Master};
 
 /// A browser-like HTTPS client: trusts the cluster CA, sends no bearer token, follows no
 /// redirects.

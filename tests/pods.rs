@@ -1,13 +1,11 @@
 //! Pods running for real on a worker: processes, status as Kubernetes reports it, restart
 //! policies with CrashLoopBackOff, deletion without leftovers.
 
-mod support;
-
+use crate::support::{eventually, free_ports, tempdir, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, free_ports, tempdir, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 
@@ -170,7 +168,7 @@ fn a_pod_runs_and_reports_like_kubernetes() {
         )
         .expect("log");
     assert_eq!(r.status, 400);
-    let out = std::process::Command::new(support::capstan_bin())
+    let out = std::process::Command::new(crate::support::capstan_bin())
         .args([
             "--kubeconfig",
             m.kubeconfig.to_str().expect("utf8"),

@@ -4,15 +4,13 @@
 //! signalled), the watch line is replaced by waiting for what it promises, and the end state is
 //! what the README says: six pods, each running on one node only.
 
-mod support;
-
+use crate::support::{capstan_bin, eventually, free_ports, processes_in, tempdir, worker_pid};
 use capstan_node::client::Client;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{capstan_bin, eventually, free_ports, processes, tempdir, worker_pid};
 
 const MARKER: &str = "<!-- walkthrough: tests/readme_walkthrough.rs";
 const PODS: &str = "/api/v1/namespaces/default/pods?labelSelector=app%3Dweb";
@@ -161,13 +159,16 @@ fn web_pods(c: &Client) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// The web containers running on this machine (each pod runs one).
-fn web_processes() -> usize {
-    processes(&[
-        "sh",
-        "-c",
-        "echo web is up; while true; do sleep 3600; done",
-    ])
+/// The web containers of the cluster running in `dir` (each pod runs one).
+fn web_processes(dir: &Path) -> usize {
+    processes_in(
+        &[
+            "sh",
+            "-c",
+            "echo web is up; while true; do sleep 3600; done",
+        ],
+        dir,
+    )
     .len()
 }
 
@@ -265,7 +266,7 @@ fn the_readme_walkthrough_works_as_written() {
         (ready(&c, "worker-2").as_deref() == Some("True")).then_some(())
     });
     eventually(Duration::from_secs(60), "six web containers in all", || {
-        (web_processes() == 6).then_some(())
+        (web_processes(dir.path()) == 6).then_some(())
     });
     let pods = web_pods(&c);
     assert_eq!(pods.len(), 6, "{pods:?}");
@@ -318,6 +319,6 @@ fn the_readme_walkthrough_works_as_written() {
     }
     drop(up);
     eventually(Duration::from_secs(30), "no web container left", || {
-        (web_processes() == 0).then_some(())
+        (web_processes(dir.path()) == 0).then_some(())
     });
 }

@@ -1,13 +1,11 @@
 //! `capstan rollout status|history|undo|restart` and `capstan scale` against a real master and
 //! two workers: the binary's output, exit status and the effect on the Deployment.
 
-mod support;
-
+use crate::support::{capstan_bin, eventually, tempdir, Cluster, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{capstan_bin, eventually, tempdir, Cluster, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 const RSS: &str = "/apis/apps/v1/namespaces/default/replicasets";

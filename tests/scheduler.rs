@@ -3,13 +3,11 @@
 //! that fit nowhere stay Pending with kube-scheduler's message, and are placed once the
 //! cluster changes (an uncordon); kubectl's cordon and taint work, and so do capstan's.
 
-mod support;
-
+use crate::support::{eventually, tempdir, Cluster, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, tempdir, Cluster, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 
@@ -103,7 +101,7 @@ fn kubectl(dir: &Path, m: &Master, args: &[&str]) -> String {
 }
 
 fn capstan(m: &Master, args: &[&str]) -> String {
-    let out = std::process::Command::new(support::capstan_bin())
+    let out = std::process::Command::new(crate::support::capstan_bin())
         .args(args)
         .arg("--kubeconfig")
         .arg(&m.kubeconfig)

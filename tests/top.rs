@@ -1,14 +1,12 @@
 //! Resource usage: the workers' reported usage served as the metrics API (`metrics.k8s.io`)
 //! that stock `kubectl top` reads, and `capstan top nodes|pods`.
 
-mod support;
-
+use crate::support::{eventually, free_ports, tempdir, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
-use support::{eventually, free_ports, tempdir, Master, Proc};
 
 const KUBECTL: &str = "/usr/bin/kubectl";
 const METRICS: &str = "/apis/metrics.k8s.io/v1beta1";
@@ -58,7 +56,7 @@ fn kubectl(m: &Master, home: &Path, args: &[&str]) -> Output {
 
 /// Runs `capstan --kubeconfig K ARGS`.
 fn capstan(m: &Master, args: &[&str]) -> Output {
-    Command::new(support::capstan_bin())
+    Command::new(crate::support::capstan_bin())
         .arg("--kubeconfig")
         .arg(&m.kubeconfig)
         .args(args)

@@ -1,12 +1,10 @@
 //! `capstan up`: one command starts a master and its workers as processes and stops them all.
 
-mod support;
-
+use crate::support::{capstan_bin, eventually, free_ports, tempdir, worker_pid};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use support::{capstan_bin, eventually, free_ports, tempdir, worker_pid};
 
 #[test]
 fn up_starts_a_three_process_cluster_and_stops_it() {

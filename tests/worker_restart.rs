@@ -3,13 +3,11 @@
 //! second copy), stops the ones deleted meanwhile, and starts the ones bound while it was away.
 //! Also: a container over its memory limit is reported as OOMKilled (with cgroups).
 
-mod support;
-
+use crate::support::{eventually, free_ports, processes, tempdir, Master, Proc};
 use capstan_node::client::Client;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::Duration;
-use support::{eventually, free_ports, processes, tempdir, Master, Proc};
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 

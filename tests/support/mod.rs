@@ -2,6 +2,8 @@
 //! data_dir and a free port, talk to it over real HTTPS, kill it.
 #![allow(dead_code)]
 
+pub mod webdriver;
+
 use capstan_node::client::Client;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -330,6 +332,19 @@ pub fn processes(argv: &[&str]) -> Vec<u32> {
                         .is_some_and(|st| !matches!(st, b'Z' | b'X'))
                 })
         })
+        .collect()
+}
+
+/// Live processes whose command line is exactly `argv` and whose working directory is `cwd`:
+/// the containers of one cluster whose workers run in `cwd`, not those of a test running beside
+/// it (containers inherit the working directory of their worker through the shim).
+pub fn processes_in(argv: &[&str], cwd: &Path) -> Vec<u32> {
+    let Ok(cwd) = std::fs::canonicalize(cwd) else {
+        return Vec::new();
+    };
+    processes(argv)
+        .into_iter()
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|d| d == cwd))
         .collect()
 }
 
