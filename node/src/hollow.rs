@@ -53,6 +53,22 @@ pub struct HollowFleet {
     pub nodes: Vec<(String, Addr<NodeAgent>)>,
     /// The runtime they share.
     pub runtime: Arc<HollowRuntime>,
+    /// The threads the nodes run on (stopped with the fleet).
+    arbiters: Vec<Arbiter>,
+}
+
+impl Drop for HollowFleet {
+    fn drop(&mut self) {
+        for a in &self.arbiters {
+            a.stop();
+        }
+    }
+}
+
+/// The threads a fleet's nodes are spread over: one per core, so that one node's pod work
+/// does not hold back another's heartbeats on a single event loop.
+fn fleet_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
 }
 
 impl HollowFleet {
@@ -94,8 +110,9 @@ fn hello(name: &str, o: &HollowOptions, index: usize) -> Hello {
     }
 }
 
-/// Joins and starts `o.count` hollow nodes on the current actix system; `joined` is called as
-/// each one has joined (for a progress bar).
+/// Joins `o.count` hollow nodes and starts them on threads of their own ([`fleet_threads`]
+/// arbiters of the current actix system); `joined` is called as each one has joined (for a
+/// progress bar).
 pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<HollowFleet> {
     let runtime = Arc::new(HollowRuntime::new(o.start_delay));
     let names: Vec<String> = (0..o.count)
@@ -123,6 +140,7 @@ pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<Hollo
             .buffer_unordered(JOIN_CONCURRENCY)
             .collect()
             .await;
+    let arbiters: Vec<Arbiter> = (0..fleet_threads()).map(|_| Arbiter::new()).collect();
     let mut base: Option<Client> = None;
     let mut nodes = Vec::with_capacity(o.count);
     let mut sorted = Vec::with_capacity(o.count);
@@ -155,10 +173,18 @@ pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<Hollo
             log_max_bytes: 1 << 20,
             backoff: BackoffPolicy::default(),
         };
-        let agent = NodeAgent::new(cfg, client, runtime.clone(), settings).start();
+        let runtime = runtime.clone();
+        let agent =
+            NodeAgent::start_in_arbiter(&arbiters[i % arbiters.len()].handle(), move |_| {
+                NodeAgent::new(cfg, client, runtime, settings)
+            });
         nodes.push((name, agent));
     }
-    Ok(HollowFleet { nodes, runtime })
+    Ok(HollowFleet {
+        nodes,
+        runtime,
+        arbiters,
+    })
 }
 
 /// `capstan hollow` flags.

@@ -8,11 +8,33 @@ use bincode::config::{self, Config};
 use bytes::Bytes;
 use quinn::{RecvStream, SendStream};
 use serde::{de::DeserializeOwned, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::TransportError;
 
 /// Size of the length prefix.
 pub const LENGTH_PREFIX: usize = 4;
+
+static FRAMES_ENCODED: AtomicU64 = AtomicU64::new(0);
+static FRAMES_RECEIVED: AtomicU64 = AtomicU64::new(0);
+
+/// Frames this process has encoded (to send) and received since it started, over every
+/// connection: the master's transport message counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameCounts {
+    /// Frames encoded for sending.
+    pub sent: u64,
+    /// Frames read off a stream.
+    pub received: u64,
+}
+
+/// The process's frame counters.
+pub fn frame_counts() -> FrameCounts {
+    FrameCounts {
+        sent: FRAMES_ENCODED.load(Ordering::Relaxed),
+        received: FRAMES_RECEIVED.load(Ordering::Relaxed),
+    }
+}
 
 /// Encodes `msg` as one frame, length prefix included. Refuses bodies over `max_frame`.
 pub fn encode_frame<T: Serialize>(msg: &T, max_frame: usize) -> Result<Vec<u8>, TransportError> {
@@ -43,6 +65,7 @@ pub fn encode_frame_into<T: Serialize>(
             max: max_frame,
         });
     }
+    FRAMES_ENCODED.fetch_add(1, Ordering::Relaxed);
     buf[start..start + LENGTH_PREFIX].copy_from_slice(&(len as u32).to_be_bytes());
     Ok(())
 }
@@ -150,6 +173,7 @@ pub(crate) async fn read_frame_bytes(
             Err(e) => return Err(TransportError::from_read(e)),
         }
     }
+    FRAMES_RECEIVED.fetch_add(1, Ordering::Relaxed);
     Ok(Some(body))
 }
 

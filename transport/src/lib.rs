@@ -33,7 +33,7 @@ pub use config::{ResetKey, TransportConfig};
 pub use connection::{Connection, CLOSE_NORMAL, CLOSE_PROTOCOL_VIOLATION};
 pub use endpoint::{Client, Server};
 pub use error::TransportError;
-pub use frame::{decode_body, encode_frame, read_frame, write_frame};
+pub use frame::{decode_body, encode_frame, frame_counts, read_frame, write_frame, FrameCounts};
 #[doc(hidden)]
 pub use stream::encode_header;
 pub use stream::{IncomingStream, PushSender, Responder, ResponseStream, StreamKind};

@@ -1,9 +1,10 @@
 //! An informer cache: the latest copy of every object of the watched kinds, by kind and
-//! `namespace/name`, fed from a list and then watch events.
+//! `namespace/name`, fed from a list and then watch events, with an index of objects by the
+//! uids of their owners (so finding an owner's dependents does not scan its namespace).
 
 use crate::store::{EventType, WatchEvent};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// `namespace/name` of an object.
@@ -12,31 +13,81 @@ pub fn key_of(obj: &Value) -> String {
     format!("{}/{}", s("/metadata/namespace"), s("/metadata/name"))
 }
 
+/// The uids in an object's `ownerReferences`.
+fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.get("uid").and_then(Value::as_str))
+}
+
 /// The cache.
 #[derive(Debug, Default)]
 pub struct Cache {
     by_kind: HashMap<&'static str, BTreeMap<String, Arc<Value>>>,
+    /// Owner uid → the (kind, `namespace/name`) of the objects that name it as an owner.
+    by_owner: HashMap<String, BTreeSet<(&'static str, String)>>,
 }
 
 impl Cache {
     /// Replaces everything of `kind` with `objects`.
     pub fn replace(&mut self, kind: &'static str, objects: Vec<Value>) {
-        let map = objects
+        for (key, old) in self.by_kind.remove(kind).unwrap_or_default() {
+            self.unindex(kind, &key, &old);
+        }
+        let map: BTreeMap<String, Arc<Value>> = objects
             .into_iter()
             .map(|o| (key_of(&o), Arc::new(o)))
             .collect();
+        for (key, obj) in &map {
+            self.index(kind, key, obj);
+        }
         self.by_kind.insert(kind, map);
     }
 
     /// Applies one watch event; returns the object's previous copy.
     pub fn apply(&mut self, e: &WatchEvent) -> Option<Arc<Value>> {
-        let map = self.by_kind.entry(e.resource.kind).or_default();
+        let kind = e.resource.kind;
+        let map = self.by_kind.entry(kind).or_default();
         let key = key_of(&e.object);
-        if e.event_type == EventType::Deleted {
+        let old = if e.event_type == EventType::Deleted {
             map.remove(&key)
         } else {
-            map.insert(key, e.object.clone())
+            map.insert(key.clone(), e.object.clone())
+        };
+        if let Some(old) = &old {
+            self.unindex(kind, &key, old);
         }
+        if e.event_type != EventType::Deleted {
+            self.index(kind, &key, &e.object);
+        }
+        old
+    }
+
+    fn index(&mut self, kind: &'static str, key: &str, obj: &Value) {
+        for uid in owner_uids(obj) {
+            self.by_owner
+                .entry(uid.to_string())
+                .or_default()
+                .insert((kind, key.to_string()));
+        }
+    }
+
+    fn unindex(&mut self, kind: &'static str, key: &str, obj: &Value) {
+        for uid in owner_uids(obj) {
+            if let Some(set) = self.by_owner.get_mut(uid) {
+                set.remove(&(kind, key.to_string()));
+                if set.is_empty() {
+                    self.by_owner.remove(uid);
+                }
+            }
+        }
+    }
+
+    /// The (kind, `namespace/name`) of every object that names `uid` as an owner.
+    pub fn owned_by(&self, uid: &str) -> impl Iterator<Item = &(&'static str, String)> {
+        self.by_owner.get(uid).into_iter().flatten()
     }
 
     /// One object.
@@ -66,5 +117,56 @@ impl Cache {
     /// Every object of `kind`.
     pub fn all<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
         self.by_kind.get(kind).into_iter().flat_map(|m| m.values())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use capstan_core::kinds::PODS;
+    use serde_json::json;
+
+    fn event(t: EventType, obj: Value) -> WatchEvent {
+        WatchEvent {
+            revision: 1,
+            event_type: t,
+            resource: PODS,
+            namespace: "default".into(),
+            object: Arc::new(obj),
+        }
+    }
+
+    fn pod(name: &str, owner: Option<&str>) -> Value {
+        let refs: Vec<Value> = owner
+            .map(|u| json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": u}))
+            .into_iter()
+            .collect();
+        json!({"metadata": {"namespace": "default", "name": name, "ownerReferences": refs}})
+    }
+
+    fn owned(c: &Cache, uid: &str) -> Vec<String> {
+        c.owned_by(uid).map(|(_, k)| k.clone()).collect()
+    }
+
+    #[test]
+    fn the_owner_index_follows_adds_changes_deletes_and_relists() {
+        let mut c = Cache::default();
+        c.replace("Pod", vec![pod("a", Some("u1")), pod("b", None)]);
+        assert_eq!(owned(&c, "u1"), ["default/a"]);
+        c.apply(&event(EventType::Added, pod("c", Some("u1"))));
+        assert_eq!(owned(&c, "u1"), ["default/a", "default/c"]);
+        // Released: its ownerReference removed.
+        c.apply(&event(EventType::Modified, pod("a", None)));
+        assert_eq!(owned(&c, "u1"), ["default/c"]);
+        // Adopted by another owner.
+        c.apply(&event(EventType::Modified, pod("b", Some("u2"))));
+        assert_eq!(owned(&c, "u2"), ["default/b"]);
+        c.apply(&event(EventType::Deleted, pod("c", Some("u1"))));
+        assert!(owned(&c, "u1").is_empty());
+        assert!(c.by_owner.get("u1").is_none(), "empty sets are dropped");
+        // A relist replaces the index of that kind.
+        c.replace("Pod", vec![pod("d", Some("u3"))]);
+        assert!(owned(&c, "u2").is_empty());
+        assert_eq!(owned(&c, "u3"), ["default/d"]);
     }
 }

@@ -102,7 +102,8 @@ impl Controller for GarbageCollector {
         if DEPENDENTS.contains(&kind) && !owners(obj).is_empty() {
             keys.push(format!("{kind}:{}", key_of(obj)));
         }
-        // An owner changed (or went): look at its dependents.
+        // An owner went or is going: look at its dependents (found through the cache's index
+        // of owner uids). Other changes of an owner (its status, its scale) do not concern them.
         let uid = obj
             .pointer("/metadata/uid")
             .and_then(Value::as_str)
@@ -111,12 +112,16 @@ impl Controller for GarbageCollector {
             .pointer("/metadata/namespace")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        for k in DEPENDENTS {
-            for d in cache.in_namespace(k, ns) {
-                if owners(d).iter().any(|o| o.3 == uid) {
-                    keys.push(format!("{k}:{}", key_of(d)));
-                }
-            }
+        let gone = || {
+            cache
+                .get(kind, &key_of(obj))
+                .is_none_or(|now| now.pointer("/metadata/uid").and_then(Value::as_str) != Some(uid))
+        };
+        let deleting = obj
+            .pointer("/metadata/deletionTimestamp")
+            .is_some_and(|v| !v.is_null());
+        if OWNERS.contains(&kind) && (deleting || gone()) {
+            keys.extend(cache.owned_by(uid).map(|(k, key)| format!("{k}:{key}")));
         }
         // An owner in a foreground deletion looks at itself; so do the owners of a dependent
         // that changed or went.

@@ -99,10 +99,22 @@ impl Controller for ReplicaSetController {
             tracing::warn!(replicaset = key, "not understood; skipped");
             return Vec::new();
         };
-        let pods: Vec<Value> = cache
-            .in_namespace("Pod", &rs.metadata.namespace)
-            .map(|p| (**p).clone())
+        // The pods it controls (through the cache's owner index), then the orphans it may
+        // adopt: no copy, and no look at the pods of other ReplicaSets.
+        let uid = rs.metadata.uid.as_str();
+        let mut pods: Vec<&Value> = cache
+            .owned_by(uid)
+            .filter(|(kind, _)| *kind == "Pod")
+            .filter_map(|(_, key)| cache.get("Pod", key))
+            .map(|p| &**p)
+            .filter(|p| controller_uid(p) == Some(uid))
             .collect();
+        pods.extend(
+            cache
+                .in_namespace("Pod", &rs.metadata.namespace)
+                .map(|p| &**p)
+                .filter(|p| controller_uid(p).is_none()),
+        );
         reconcile(&rs, &pods, now)
     }
 }

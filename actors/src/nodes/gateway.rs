@@ -5,6 +5,7 @@
 
 use super::lifecycle::NodeLifecycle;
 use super::metrics::MetricsRegistry;
+use super::pod_router::PodRouter;
 use super::session::{NodeSession, Replace, SessionConfig, SessionEnded};
 use crate::protocol::{channel, HelloAck, JoinRequest, JoinResponse};
 use crate::store::StoreHandle;
@@ -27,6 +28,7 @@ pub struct NodeGateway {
     server: Arc<Server>,
     store: StoreHandle,
     lifecycle: Addr<NodeLifecycle>,
+    router: Option<Addr<PodRouter>>,
     authority: Arc<dyn JoinAuthority>,
     cfg: SessionConfig,
     metrics: MetricsRegistry,
@@ -47,6 +49,7 @@ impl NodeGateway {
             server: Arc::new(server),
             store,
             lifecycle,
+            router: None,
             authority,
             cfg,
             metrics: MetricsRegistry::new(),
@@ -73,6 +76,7 @@ impl Actor for NodeGateway {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         tracing::info!(listen = %self.server.local_addr(), "node gateway listening (QUIC)");
+        self.router = Some(PodRouter::new(self.store.clone()).start());
         let server = self.server.clone();
         ctx.add_stream(futures_util::stream::unfold(server, |s| async move {
             s.accept().await.map(|c| (Accepted(c), s))
@@ -86,8 +90,8 @@ impl Actor for NodeGateway {
 
 impl StreamHandler<Accepted> for NodeGateway {
     fn handle(&mut self, Accepted(conn): Accepted, ctx: &mut Self::Context) {
-        match conn.peer_common_name() {
-            Some(node) => {
+        match (conn.peer_common_name(), &self.router) {
+            (Some(node), Some(router)) => {
                 self.next_id += 1;
                 let id = self.next_id;
                 if let Some((_, old, _)) = self.sessions.remove(&node) {
@@ -99,6 +103,7 @@ impl StreamHandler<Accepted> for NodeGateway {
                     conn.clone(),
                     self.store.clone(),
                     self.lifecycle.clone(),
+                    router.clone(),
                     ctx.address().recipient(),
                     self.cfg,
                 )
@@ -106,7 +111,8 @@ impl StreamHandler<Accepted> for NodeGateway {
                 .start();
                 self.sessions.insert(node, (id, session, conn));
             }
-            None => {
+            (Some(_), None) => conn.close(1, "the gateway is not started"),
+            (None, _) => {
                 let authority = self.authority.clone();
                 actix::spawn(serve_unauthenticated(conn, authority));
             }

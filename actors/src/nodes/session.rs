@@ -8,9 +8,10 @@
 use super::lifecycle::{Heard, NodeLifecycle};
 use super::metrics::MetricsRegistry;
 use super::node_object::{merge_registration, node_from_hello};
+use super::pod_router::{PodRouter, Snapshot, Subscribe};
 use crate::events::{record_events, Source};
 use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodEvent, PodStreamMsg, StatusBatch};
-use crate::store::{now, EventType, StoreError, StoreHandle, WatchStream, WriteOp};
+use crate::store::{now, EventType, StoreError, StoreHandle, WriteOp};
 use actix::prelude::*;
 use capstan_core::kinds::{NODES, PODS};
 use capstan_core::node_status::mark_healthy;
@@ -49,6 +50,7 @@ pub struct NodeSession {
     conn: Connection,
     store: StoreHandle,
     lifecycle: Addr<NodeLifecycle>,
+    router: Addr<PodRouter>,
     gateway: Recipient<SessionEnded>,
     cfg: SessionConfig,
     metrics: MetricsRegistry,
@@ -62,6 +64,7 @@ impl NodeSession {
         conn: Connection,
         store: StoreHandle,
         lifecycle: Addr<NodeLifecycle>,
+        router: Addr<PodRouter>,
         gateway: Recipient<SessionEnded>,
         cfg: SessionConfig,
     ) -> NodeSession {
@@ -71,6 +74,7 @@ impl NodeSession {
             conn,
             store,
             lifecycle,
+            router,
             gateway,
             cfg,
             metrics: MetricsRegistry::new(),
@@ -124,9 +128,12 @@ impl StreamHandler<Incoming> for NodeSession {
             channel::HELLO => {
                 let cfg = self.cfg;
                 let lifecycle = self.lifecycle.clone();
+                let router = self.router.clone();
                 ctx.spawn(
                     async move {
-                        if let Err(e) = hello(stream, &node, &store, &conn, &lifecycle, cfg).await {
+                        if let Err(e) =
+                            hello(stream, &node, &store, &conn, &lifecycle, &router, cfg).await
+                        {
                             tracing::warn!(%node, error = %e, "hello failed; closing the connection");
                             conn.close(1, "hello failed");
                         }
@@ -168,6 +175,7 @@ async fn hello(
     store: &StoreHandle,
     conn: &Connection,
     lifecycle: &Addr<NodeLifecycle>,
+    router: &Addr<PodRouter>,
     cfg: SessionConfig,
 ) -> Result<(), String> {
     let msg: Hello = stream
@@ -190,7 +198,7 @@ async fn hello(
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(%node, resume_from = msg.resume_from, "node registered");
-    stream_pods(conn, store, node, msg.resume_from).await
+    stream_pods(conn, store, router, node).await
 }
 
 async fn register(
@@ -470,70 +478,67 @@ fn bound_to(pod: &Value, node: &str) -> bool {
     pod.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node)
 }
 
-/// Streams the node's pods: a snapshot (or a replay after `resume_from`), then live changes,
-/// with bookmarks while idle so the worker's resume point keeps up.
+/// Streams the node's pods: a snapshot (the pods the [`PodRouter`] has bound to the node), then
+/// every later change the router hands this session, with bookmarks while idle so the worker's
+/// applied revision keeps up. The worker's resume point is not needed: a snapshot is one read
+/// per pod of this node, not a scan of every pod.
 async fn stream_pods(
     conn: &Connection,
     store: &StoreHandle,
+    router: &Addr<PodRouter>,
     node: &str,
-    resume_from: u64,
 ) -> Result<(), String> {
     let mut push = conn
         .open_push(channel::PODS)
         .await
         .map_err(|e| e.to_string())?;
-    let replay = if resume_from > 0 {
-        match store.watch(resume_from) {
-            Ok(w) => Some(w),
-            Err(StoreError::Gone { .. }) => None,
-            Err(e) => return Err(e.to_string()),
-        }
-    } else {
-        None
-    };
-    let mut watch: WatchStream = match replay {
-        Some(w) => w,
-        None => {
-            let db = store.db.clone();
-            let (pods, rev) = tokio::task::spawn_blocking(move || db.list(PODS, None))
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.to_string())?;
-            let mine: Vec<Vec<u8>> = pods
-                .iter()
-                .filter(|p| bound_to(p, node))
-                .map(|p| p.to_string().into_bytes())
-                .collect();
-            push.send(&PodStreamMsg::Snapshot {
-                revision: rev,
-                pods: mine,
-            })
+    let mut sub = router
+        .send(Subscribe {
+            node: node.to_string(),
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the pod router is rebuilding its index")?;
+    let (store2, node2, keys) = (
+        store.clone(),
+        node.to_string(),
+        std::mem::take(&mut sub.keys),
+    );
+    let (mut snapshot, pods) =
+        tokio::task::spawn_blocking(move || Snapshot::read(&store2, &node2, &keys))
             .await
+            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-            store.watch(rev).map_err(|e| e.to_string())?
-        }
-    };
+    push.send(&PodStreamMsg::Snapshot {
+        revision: sub.revision,
+        pods: pods.iter().map(|p| p.to_string().into_bytes()).collect(),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    drop(pods);
     loop {
-        match tokio::time::timeout(Duration::from_secs(5), watch.next()).await {
-            Ok(Ok(ev)) => {
-                if ev.resource.kind != "Pod" || !bound_to(&ev.object, node) {
-                    continue;
-                }
-                let msg = PodStreamMsg::Change {
-                    revision: ev.revision,
-                    deleted: ev.event_type == EventType::Deleted,
-                    pod: ev.object.to_string().into_bytes(),
-                };
-                push.send(&msg).await.map_err(|e| e.to_string())?;
-            }
-            Ok(Err(end)) => return Err(format!("pod watch ended: {end:?}")),
-            Err(_) => {
-                if let Some(revision) = watch.bookmark_revision() {
+        let ev = match tokio::time::timeout(Duration::from_secs(5), sub.changes.recv()).await {
+            Ok(Some(ev)) => ev,
+            Ok(None) => return Err("the pod router dropped this session's subscription".into()),
+            Err(_) => match sub.bookmark() {
+                Ok(Some(revision)) => {
                     push.send(&PodStreamMsg::Bookmark { revision })
                         .await
                         .map_err(|e| e.to_string())?;
+                    continue;
                 }
-            }
+                Ok(None) => return Err("the pod router dropped this session's subscription".into()),
+                Err(ev) => ev,
+            },
+        };
+        if snapshot.is_stale(&ev) {
+            continue;
         }
+        let msg = PodStreamMsg::Change {
+            revision: ev.revision,
+            deleted: ev.event_type == EventType::Deleted,
+            pod: ev.object.to_string().into_bytes(),
+        };
+        push.send(&msg).await.map_err(|e| e.to_string())?;
     }
 }

@@ -98,15 +98,16 @@ pub fn pod_from_template(rs: &ReplicaSet) -> Value {
            "spec": template.get("spec").cloned().unwrap_or(json!({}))})
 }
 
-/// The actions that converge `rs` given `pods` (all pods of its namespace).
-pub fn reconcile(rs: &ReplicaSet, pods: &[Value], now: Timestamp) -> Vec<Action> {
+/// The actions that converge `rs` given `pods`: the pods of its namespace it controls and the
+/// orphans (others are ignored, so a caller may pass just those two groups).
+pub fn reconcile(rs: &ReplicaSet, pods: &[&Value], now: Timestamp) -> Vec<Action> {
     let mut actions = Vec::new();
     let uid = rs.metadata.uid.as_str();
     let spec = rs.spec.clone().unwrap_or_default();
     let selector = spec.selector.clone().unwrap_or_default();
     let deleting = rs.metadata.deletion_timestamp.is_some();
     let mut owned: Vec<&Value> = Vec::new();
-    for p in pods {
+    for &p in pods {
         match controller_uid(p) {
             Some(c) if c == uid => {
                 if !selector.is_empty() && !selector.matches(&labels(p)) {

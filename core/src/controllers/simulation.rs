@@ -240,11 +240,13 @@ impl Sim {
                 continue;
             }
             let mut writes = 0;
-            let mine = self
+            let mine: Vec<&Value> = self
                 .by_namespace
                 .get(rs.metadata.namespace.as_str())
-                .map_or(&[][..], Vec::as_slice);
-            for a in replicaset::reconcile(&rs, mine, now) {
+                .into_iter()
+                .flatten()
+                .collect();
+            for a in replicaset::reconcile(&rs, &mine, now) {
                 match a {
                     Action::Create { mut object } => {
                         self.next += 1;

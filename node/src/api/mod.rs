@@ -46,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/livez", web::get().to(health))
         .route("/readyz", web::get().to(ready))
         .route("/version", web::get().to(version))
+        .route("/metrics", web::get().to(metrics_text))
         .route("/api", web::get().to(api_versions))
         .route("/apis", web::get().to(api_groups))
         .route("/apis/{group}", web::get().to(api_group))
@@ -124,6 +125,64 @@ fn json(v: serde_json::Value) -> HttpResponse {
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// `/metrics`, in Prometheus' text format as kube-apiserver serves it (behind authentication):
+/// the node transport's frame counters, the store's commits and revision, the watchers.
+async fn metrics_text(state: web::Data<ApiState>) -> HttpResponse {
+    let frames = capstan_transport::frame_counts();
+    let stats = state
+        .store
+        .writer
+        .send(capstan_actors::store::GetStats)
+        .await
+        .unwrap_or_default();
+    let revision = state.store.db.revision().unwrap_or(0);
+    let mut out = String::new();
+    let mut counter = |name: &str, kind: &str, help: &str, value: u64| {
+        out.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+        ));
+    };
+    counter(
+        "capstan_transport_frames_received_total",
+        "counter",
+        "Frames received from workers over QUIC.",
+        frames.received,
+    );
+    counter(
+        "capstan_transport_frames_sent_total",
+        "counter",
+        "Frames sent to workers over QUIC.",
+        frames.sent,
+    );
+    counter(
+        "capstan_store_commits_total",
+        "counter",
+        "Transactions the store committed.",
+        stats.batches,
+    );
+    counter(
+        "capstan_store_writes_total",
+        "counter",
+        "Writes the store answered.",
+        stats.writes,
+    );
+    counter(
+        "capstan_store_revision",
+        "gauge",
+        "The store's latest revision.",
+        revision,
+    );
+    counter(
+        "capstan_store_watchers",
+        "gauge",
+        "Live watchers of the store.",
+        state.store.hub.watchers() as u64,
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(out)
 }
 
 async fn ready(state: web::Data<ApiState>) -> HttpResponse {

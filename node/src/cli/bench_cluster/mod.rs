@@ -363,6 +363,23 @@ fn wait_running(
 }
 
 /// Runs the benchmark.
+/// Frames the master has sent and received over QUIC, from its `/metrics`.
+fn transport_frames(client: &Client) -> Option<u64> {
+    let r = client.get("/metrics").ok()?;
+    let text = String::from_utf8(r.body).ok()?;
+    let value = |name: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))?
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some(
+        value("capstan_transport_frames_sent_total")?
+            + value("capstan_transport_frames_received_total")?,
+    )
+}
+
 pub fn run(b: ClusterBench) -> VerbResult {
     // The hollow nodes run in this process: their warnings (a lost connection…) matter.
     let filter = tracing_subscriber::EnvFilter::try_from_env("CAPSTAN_LOG")
@@ -438,6 +455,7 @@ pub fn run(b: ClusterBench) -> VerbResult {
     observe::watch_pods(client.clone(), rv, shared.clone());
 
     let load_start = Instant::now();
+    let frames_at_start = transport_frames(&client);
     let api = generate(&client, &b, &shared)?;
     let all_running = wait_running(
         &shared,
@@ -447,6 +465,7 @@ pub fn run(b: ClusterBench) -> VerbResult {
         "pods Running",
     )?;
     let load_end = Instant::now();
+    let frames_at_end = transport_frames(&client);
 
     // Node loss: drop nodes that hold pods, wait until every pod runs on a live node again.
     let mut dead = HashSet::new();
@@ -541,6 +560,14 @@ pub fn run(b: ClusterBench) -> VerbResult {
         .filter_map(|p| Some(p.running?.checked_duration_since(p.created?)?.as_millis() as u64))
         .collect();
     startup.sort_unstable();
+    // The scheduling part of it: created → bound.
+    let mut scheduling: Vec<u64> = o
+        .pods
+        .values()
+        .filter(|p| p.created.as_ref().is_some_and(in_load))
+        .filter_map(|p| Some(p.bound?.checked_duration_since(p.created?)?.as_millis() as u64))
+        .collect();
+    scheduling.sort_unstable();
     let ms = |us: Option<u64>| us.map(|u| u as f64 / 1000.0);
     let s = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let rss_peak = s.iter().map(|x| x.rss_mb).fold(0.0_f64, f64::max);
@@ -557,9 +584,17 @@ pub fn run(b: ClusterBench) -> VerbResult {
         "startup_p50_ms": quantile(&startup, 0.5),
         "startup_p90_ms": quantile(&startup, 0.9),
         "startup_p99_ms": quantile(&startup, 0.99),
+        "scheduling_p50_ms": quantile(&scheduling, 0.5),
+        "scheduling_p99_ms": quantile(&scheduling, 0.99),
         "api_p50_ms": ms(quantile(&api, 0.5)),
         "api_p99_ms": ms(quantile(&api, 0.99)),
-        "transport_msgs_per_second": Value::Null,
+        "transport_msgs_per_second": match (frames_at_start, frames_at_end) {
+            (Some(a), Some(z)) if load_end > load_start => Some(
+                (z.saturating_sub(a) as f64 / load_end.duration_since(load_start).as_secs_f64())
+                    .round(),
+            ),
+            _ => None,
+        },
         "node_loss_recovery_s": recovery.map(|v| (v * 100.0).round() / 100.0),
         "killed_nodes": dead.len(),
         "master_rss_mb": (rss_peak * 10.0).round() / 10.0,

@@ -68,15 +68,18 @@ fn cell(v: &Value) -> String {
 }
 
 /// The rows of the summary (label, key in the result).
-pub const ROWS: [(&str, &str); 14] = [
+pub const ROWS: [(&str, &str); 17] = [
     ("hollow nodes", "nodes"),
     ("pods", "pods"),
     ("pods bound per second", "pods_per_second"),
     ("pod startup p50 (ms)", "startup_p50_ms"),
     ("pod startup p90 (ms)", "startup_p90_ms"),
     ("pod startup p99 (ms)", "startup_p99_ms"),
+    ("created → bound p50 (ms)", "scheduling_p50_ms"),
+    ("created → bound p99 (ms)", "scheduling_p99_ms"),
     ("API write p50 (ms)", "api_p50_ms"),
     ("API write p99 (ms)", "api_p99_ms"),
+    ("QUIC frames per second", "transport_msgs_per_second"),
     ("node loss → replaced (s)", "node_loss_recovery_s"),
     ("master RSS peak (MiB)", "master_rss_mb"),
     ("master CPU mean (cores)", "master_cpu_cores"),
