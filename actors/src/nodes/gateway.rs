@@ -6,7 +6,7 @@
 use super::lifecycle::NodeLifecycle;
 use super::metrics::MetricsRegistry;
 use super::pod_router::PodRouter;
-use super::session::{NodeSession, Replace, SessionConfig, SessionEnded};
+use super::session::{NodeSession, Replace, SessionConfig, SessionEnded, SessionPeers};
 use crate::protocol::{channel, HelloAck, JoinRequest, JoinResponse};
 use crate::store::StoreHandle;
 use actix::prelude::*;
@@ -97,18 +97,15 @@ impl StreamHandler<Accepted> for NodeGateway {
                 if let Some((_, old, _)) = self.sessions.remove(&node) {
                     old.do_send(Replace);
                 }
-                let session = NodeSession::new(
-                    node.clone(),
-                    id,
-                    conn.clone(),
-                    self.store.clone(),
-                    self.lifecycle.clone(),
-                    router.clone(),
-                    ctx.address().recipient(),
-                    self.cfg,
-                )
-                .with_metrics(self.metrics.clone())
-                .start();
+                let peers = SessionPeers {
+                    store: self.store.clone(),
+                    lifecycle: self.lifecycle.clone(),
+                    router: router.clone(),
+                    gateway: ctx.address().recipient(),
+                };
+                let session = NodeSession::new(node.clone(), id, conn.clone(), peers, self.cfg)
+                    .with_metrics(self.metrics.clone())
+                    .start();
                 self.sessions.insert(node, (id, session, conn));
             }
             (Some(_), None) => conn.close(1, "the gateway is not started"),

@@ -43,6 +43,19 @@ pub struct SessionEnded {
     pub id: u64,
 }
 
+/// The master's parts every session works with (the gateway hands each session a copy).
+#[derive(Clone)]
+pub struct SessionPeers {
+    /// The store.
+    pub store: StoreHandle,
+    /// Told of every heartbeat.
+    pub lifecycle: Addr<NodeLifecycle>,
+    /// Hands out the changes to this node's pods.
+    pub router: Addr<PodRouter>,
+    /// Told when the session ends.
+    pub gateway: Recipient<SessionEnded>,
+}
+
 /// One connected worker.
 pub struct NodeSession {
     node: String,
@@ -62,20 +75,17 @@ impl NodeSession {
         node: String,
         id: u64,
         conn: Connection,
-        store: StoreHandle,
-        lifecycle: Addr<NodeLifecycle>,
-        router: Addr<PodRouter>,
-        gateway: Recipient<SessionEnded>,
+        peers: SessionPeers,
         cfg: SessionConfig,
     ) -> NodeSession {
         NodeSession {
             node,
             id,
             conn,
-            store,
-            lifecycle,
-            router,
-            gateway,
+            store: peers.store,
+            lifecycle: peers.lifecycle,
+            router: peers.router,
+            gateway: peers.gateway,
             cfg,
             metrics: MetricsRegistry::new(),
         }
