@@ -9,11 +9,12 @@
 //! other. Later steps add the scheduler and the controllers here.
 //!
 //! It does not parse HTTP, speak QUIC or read config files: that is `capstan-node`'s job.
-#![deny(unsafe_code)] // one audited exception: the shim's pre_exec (worker::runtime::shim)
+#![deny(unsafe_code)] // two audited exceptions: the shim's pre_exec (worker::runtime::shim) and mallopt (memory)
 #![warn(missing_docs)]
 
 pub mod controllers;
 pub mod events;
+pub mod memory;
 pub mod nodes;
 pub mod protocol;
 pub mod scheduler;

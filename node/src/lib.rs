@@ -26,6 +26,7 @@ pub fn main() -> std::process::ExitCode {
     // `capstan shim DIR` is started by workers, one per container: handled before anything
     // else (no logging setup, no argument parser) to keep it small and fast.
     let mut args = std::env::args_os().skip(1);
+    capstan_actors::memory::limit_malloc_arenas();
     if args.next().as_deref() == Some(std::ffi::OsStr::new("shim")) {
         return match (args.next(), args.next()) {
             (Some(dir), None) => {

@@ -27,6 +27,34 @@ use std::time::Duration;
 /// Watchers may fall this many events behind before they are cut off.
 const WATCH_BUFFER: usize = 65_536;
 
+/// What the node plane's thread needs to start.
+struct NodePlane {
+    store: capstan_actors::store::StoreHandle,
+    addr: SocketAddr,
+    listen: String,
+    crypto: rustls::ServerConfig,
+    transport: TransportConfig,
+    grace: Duration,
+    authority: Arc<MasterAuthority>,
+    session: SessionConfig,
+    metrics: MetricsRegistry,
+}
+
+impl NodePlane {
+    /// Binds the QUIC endpoint and starts the lifecycle and the gateway on the current
+    /// arbiter; returns the gateway and the bound address.
+    fn start(self) -> Result<(actix::Addr<NodeGateway>, SocketAddr)> {
+        let server = Server::bind(self.addr, self.crypto, self.transport)
+            .with_context(|| format!("binding master.node_listen {}", self.listen))?;
+        let node_addr = server.local_addr();
+        let lifecycle = NodeLifecycle::new(self.store.clone(), self.grace).start();
+        let gateway = NodeGateway::new(server, self.store, lifecycle, self.authority, self.session)
+            .with_metrics(self.metrics)
+            .start();
+        Ok((gateway, node_addr))
+    }
+}
+
 /// Files under a master's data_dir.
 pub struct MasterPaths {
     /// The redb database.
@@ -131,32 +159,37 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
     system.block_on(async move {
         let store = Store::start(&paths.database, cfg.watch_history, WATCH_BUFFER)
             .with_context(|| format!("opening the store at {}", paths.database.display()))?;
-        let node_server = Server::bind(
-            cfg.node_addr()?,
-            node_crypto,
-            TransportConfig {
+        // The node plane — the QUIC endpoint, the node sessions, the pod router and the node
+        // lifecycle — runs on a thread of its own: heartbeats are read and counted there, so a
+        // busy controller or store on this thread cannot make live nodes look dead.
+        let node_plane = actix::Arbiter::new();
+        let (plane_tx, plane_rx) = tokio::sync::oneshot::channel();
+        let plane = NodePlane {
+            store: store.clone(),
+            addr: cfg.node_addr()?,
+            listen: cfg.node_listen.clone(),
+            crypto: node_crypto,
+            transport: TransportConfig {
                 max_frame: cfg.max_frame_bytes,
                 // Stable across restarts: after a crash, workers learn from the new master's
                 // first reply that their old connection is gone, and reconnect at once.
                 stateless_reset_key: Some(ResetKey(ca.derive_secret("quic stateless reset"))),
                 ..TransportConfig::default()
             },
-        )
-            .with_context(|| format!("binding master.node_listen {}", cfg.node_listen))?;
-        let node_addr = node_server.local_addr();
-        let lifecycle = NodeLifecycle::new(store.clone(), Duration::from_secs(cfg.node_grace_seconds)).start();
-        let authority = Arc::new(MasterAuthority { token: node_token, ca: ca.clone() });
-        // The usage workers report, in memory only: sessions write it, the metrics API reads it.
-        let metrics = MetricsRegistry::new();
-        let gateway = NodeGateway::new(
-            node_server,
-            store.clone(),
-            lifecycle,
-            authority,
-            SessionConfig { heartbeat_seconds: cfg.heartbeat_seconds },
-        )
-        .with_metrics(metrics.clone())
-        .start();
+            grace: Duration::from_secs(cfg.node_grace_seconds),
+            authority: Arc::new(MasterAuthority { token: node_token, ca: ca.clone() }),
+            session: SessionConfig { heartbeat_seconds: cfg.heartbeat_seconds },
+            // The usage workers report, in memory only: sessions write it, the metrics API
+            // reads it.
+            metrics: MetricsRegistry::new(),
+        };
+        let metrics = plane.metrics.clone();
+        node_plane.spawn(async move {
+            let _ = plane_tx.send(plane.start());
+        });
+        let (gateway, node_addr) = plane_rx
+            .await
+            .context("the node plane's thread ended")??;
         let scheduler = cfg.scheduler.then(|| {
             SchedulerActor::new(
             store.clone(),

@@ -1,6 +1,7 @@
 //! An informer cache: the latest copy of every object of the watched kinds, by kind and
-//! `namespace/name`, fed from a list and then watch events, with an index of objects by the
-//! uids of their owners (so finding an owner's dependents does not scan its namespace).
+//! `namespace/name`, fed from a list and then watch events, with two indexes: objects by the
+//! uids of their owners, Pods by their node (so finding an owner's dependents or a node's pods
+//! does not scan every pod).
 
 use crate::store::{EventType, WatchEvent};
 use serde_json::Value;
@@ -28,6 +29,16 @@ pub struct Cache {
     by_kind: HashMap<&'static str, BTreeMap<String, Arc<Value>>>,
     /// Owner uid → the (kind, `namespace/name`) of the objects that name it as an owner.
     by_owner: HashMap<String, BTreeSet<(&'static str, String)>>,
+    /// Node name → the `namespace/name` of the Pods bound to it.
+    by_node: HashMap<String, BTreeSet<String>>,
+}
+
+/// The node a Pod is bound to, if any.
+fn pod_node<'a>(kind: &str, obj: &'a Value) -> Option<&'a str> {
+    (kind == "Pod")
+        .then(|| obj.pointer("/spec/nodeName").and_then(Value::as_str))
+        .flatten()
+        .filter(|n| !n.is_empty())
 }
 
 impl Cache {
@@ -66,6 +77,12 @@ impl Cache {
     }
 
     fn index(&mut self, kind: &'static str, key: &str, obj: &Value) {
+        if let Some(node) = pod_node(kind, obj) {
+            self.by_node
+                .entry(node.to_string())
+                .or_default()
+                .insert(key.to_string());
+        }
         for uid in owner_uids(obj) {
             self.by_owner
                 .entry(uid.to_string())
@@ -75,6 +92,14 @@ impl Cache {
     }
 
     fn unindex(&mut self, kind: &'static str, key: &str, obj: &Value) {
+        if let Some(node) = pod_node(kind, obj) {
+            if let Some(set) = self.by_node.get_mut(node) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.by_node.remove(node);
+                }
+            }
+        }
         for uid in owner_uids(obj) {
             if let Some(set) = self.by_owner.get_mut(uid) {
                 set.remove(&(kind, key.to_string()));
@@ -83,6 +108,16 @@ impl Cache {
                 }
             }
         }
+    }
+
+    /// The Pods bound to `node`.
+    pub fn pods_on<'a>(&'a self, node: &str) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        let pods = self.by_kind.get("Pod");
+        self.by_node
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter_map(move |key| pods?.get(key))
     }
 
     /// The (kind, `namespace/name`) of every object that names `uid` as an owner.
@@ -142,6 +177,31 @@ mod tests {
             .into_iter()
             .collect();
         json!({"metadata": {"namespace": "default", "name": name, "ownerReferences": refs}})
+    }
+
+    fn bound(name: &str, node: &str) -> Value {
+        json!({"metadata": {"namespace": "default", "name": name}, "spec": {"nodeName": node}})
+    }
+
+    fn on(c: &Cache, node: &str) -> Vec<String> {
+        c.pods_on(node).map(|p| key_of(p)).collect()
+    }
+
+    #[test]
+    fn the_node_index_follows_binding_deletion_and_relists() {
+        let mut c = Cache::default();
+        c.replace("Pod", vec![bound("a", "n1"), pod("b", None)]);
+        assert_eq!(on(&c, "n1"), ["default/a"]);
+        // Bound by the scheduler.
+        c.apply(&event(EventType::Modified, bound("b", "n2")));
+        assert_eq!(on(&c, "n2"), ["default/b"]);
+        c.apply(&event(EventType::Added, bound("c", "n1")));
+        assert_eq!(on(&c, "n1"), ["default/a", "default/c"]);
+        c.apply(&event(EventType::Deleted, bound("a", "n1")));
+        assert_eq!(on(&c, "n1"), ["default/c"]);
+        c.replace("Pod", vec![bound("d", "n3")]);
+        assert!(on(&c, "n1").is_empty() && on(&c, "n2").is_empty());
+        assert_eq!(on(&c, "n3"), ["default/d"]);
     }
 
     fn owned(c: &Cache, uid: &str) -> Vec<String> {

@@ -74,7 +74,7 @@ impl Controller for TaintEviction {
         };
         let actions = reconcile(
             node,
-            cache.all("Pod").map(|p| &**p),
+            cache.pods_on(key.trim_start_matches('/')).map(|p| &**p),
             self.pod_eviction_seconds,
             now,
         );

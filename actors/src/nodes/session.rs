@@ -290,12 +290,23 @@ async fn heartbeats(
 ) {
     // Registration has just written the status.
     let mut written = std::time::Instant::now();
+    // The renewal in flight, if any. It runs beside the loop: a store slow to answer (under
+    // load) must not hold back the reading of heartbeats, or live nodes would look dead.
+    let mut renewing: Option<tokio::task::JoinHandle<bool>> = None;
     loop {
         match stream.recv::<Heartbeat>().await {
             Ok(Some(hb)) => {
                 lifecycle.do_send(Heard { node: node.clone() });
                 if let Some(usage) = hb.usage {
                     metrics.record(&node, usage);
+                }
+                if renewing.as_ref().is_some_and(|t| !t.is_finished()) {
+                    continue;
+                }
+                if let Some(done) = renewing.take() {
+                    if done.await.unwrap_or(false) {
+                        written = std::time::Instant::now();
+                    }
                 }
                 let stale = || {
                     store
@@ -306,10 +317,16 @@ async fn heartbeats(
                         .is_none_or(|n| capstan_core::node_status::ready_status(&n) != Some("True"))
                 };
                 if written.elapsed() >= NODE_STATUS_REFRESH || stale() {
-                    match renew(&store, &node).await {
-                        Ok(()) => written = std::time::Instant::now(),
-                        Err(e) => tracing::warn!(%node, error = %e, "could not renew node status"),
-                    }
+                    let (store, node) = (store.clone(), node.clone());
+                    renewing = Some(tokio::spawn(async move {
+                        match renew(&store, &node).await {
+                            Ok(()) => true,
+                            Err(e) => {
+                                tracing::warn!(%node, error = %e, "could not renew node status");
+                                false
+                            }
+                        }
+                    }));
                 }
             }
             Ok(None) => return,

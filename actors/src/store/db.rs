@@ -119,11 +119,17 @@ struct Txn<'a> {
     committed: Committed,
 }
 
+/// The database's own page cache. redb's default (1 GiB) would make it most of the master's
+/// memory on a large cluster; the operating system's page cache still holds the file.
+const CACHE_BYTES: usize = 128 << 20;
+
 impl Db {
     /// Opens (or creates) the database at `path`, keeping at least `history` revisions of
     /// change log for watchers, and makes sure the built-in namespaces exist.
     pub fn open(path: &Path, history: u64) -> Result<Arc<Db>, StoreError> {
-        let db = Database::create(path)?;
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)?;
         {
             let w = db.begin_write()?;
             w.open_table(OBJECTS)?;
