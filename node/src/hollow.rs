@@ -1,6 +1,6 @@
 //! Hollow nodes: many simulated workers in one process, for load benchmarks. Each joins with
 //! the real token flow (its own key and certificate), holds its own QUIC connection with mutual
-//! TLS (all on one shared UDP socket), registers, heartbeats, receives its pod stream and
+//! TLS (sharing one UDP socket per fleet thread), registers, heartbeats, receives its pod stream and
 //! reports pod statuses and events through the real `NodeAgent` and `PodActor`s — only its
 //! runtime is hollow (`HollowRuntime`: no process; a container runs after a fake start delay).
 //! `capstan hollow --config FILE --count N` runs a fleet by hand; `capstan bench cluster`
@@ -23,6 +23,12 @@ use std::time::Duration;
 
 /// Joins at once at most this many nodes (each is a QUIC handshake and a certificate).
 const JOIN_CONCURRENCY: usize = 32;
+
+/// Nodes started together; the next wave starts [`START_WAVE_PAUSE`] later.
+const START_WAVE: usize = 200;
+
+/// The pause between two waves of nodes (200 nodes a second: 5,000 in 25 s).
+const START_WAVE_PAUSE: Duration = Duration::from_secs(1);
 
 /// What a fleet of hollow nodes looks like.
 #[derive(Debug, Clone)]
@@ -141,25 +147,39 @@ pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<Hollo
             .collect()
             .await;
     let arbiters: Vec<Arbiter> = (0..fleet_threads()).map(|_| Arbiter::new()).collect();
-    let mut base: Option<Client> = None;
     let mut nodes = Vec::with_capacity(o.count);
     let mut sorted = Vec::with_capacity(o.count);
     for c in creds {
         sorted.push(c?);
     }
     sorted.sort_by_key(|(i, _)| *i);
+    // One client endpoint (one UDP socket) per thread, made on that thread so that its driver
+    // runs there: the packets and crypto of thousands of connections are spread over the
+    // threads instead of all going through one. Each node's identity is added to the endpoint
+    // of the thread it runs on.
+    let mut bases: Vec<Client> = Vec::with_capacity(arbiters.len());
+    if let Some((_, first)) = sorted.first() {
+        let (_, ca) = first.identity()?;
+        for a in &arbiters {
+            let crypto = capstan_transport::client_crypto(&ca, None)?;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            a.spawn(async move {
+                let _ = tx.send(Client::new(crypto, TransportConfig::default()));
+            });
+            bases.push(rx.await.context("a fleet thread ended")??);
+        }
+    }
     for (i, j) in sorted {
+        if i > 0 && i % START_WAVE == 0 {
+            // Nodes come up in waves, as machines of a real cluster do, rather than all in
+            // one burst of handshakes that the master would refuse and the nodes retry.
+            tokio::time::sleep(START_WAVE_PAUSE).await;
+        }
         let name = names[i].clone();
         let (identity, ca) = j.identity()?;
-        // Every node's identity on one client's endpoints (one UDP socket).
-        let base = match &mut base {
-            Some(b) => b,
-            None => base.insert(Client::new(
-                capstan_transport::client_crypto(&ca, None)?,
-                TransportConfig::default(),
-            )?),
-        };
-        let client = base.with_crypto(capstan_transport::client_crypto(&ca, Some(identity))?)?;
+        let thread = i % arbiters.len();
+        let client =
+            bases[thread].with_crypto(capstan_transport::client_crypto(&ca, Some(identity))?)?;
         let cfg = AgentConfig {
             node_name: name.clone(),
             master: o.master,
@@ -174,10 +194,9 @@ pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<Hollo
             backoff: BackoffPolicy::default(),
         };
         let runtime = runtime.clone();
-        let agent =
-            NodeAgent::start_in_arbiter(&arbiters[i % arbiters.len()].handle(), move |_| {
-                NodeAgent::new(cfg, client, runtime, settings)
-            });
+        let agent = NodeAgent::start_in_arbiter(&arbiters[thread].handle(), move |_| {
+            NodeAgent::new(cfg, client, runtime, settings)
+        });
         nodes.push((name, agent));
     }
     Ok(HollowFleet {

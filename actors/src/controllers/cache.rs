@@ -31,6 +31,18 @@ pub struct Cache {
     by_owner: HashMap<String, BTreeSet<(&'static str, String)>>,
     /// Node name → the `namespace/name` of the Pods bound to it.
     by_node: HashMap<String, BTreeSet<String>>,
+    /// The `namespace/name` of the Pods that have no controller (that a ReplicaSet may adopt).
+    uncontrolled_pods: BTreeSet<String>,
+}
+
+/// Whether `obj` has an ownerReference with `controller: true`.
+fn has_controller(obj: &Value) -> bool {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        })
 }
 
 /// The node a Pod is bound to, if any.
@@ -77,6 +89,9 @@ impl Cache {
     }
 
     fn index(&mut self, kind: &'static str, key: &str, obj: &Value) {
+        if kind == "Pod" && !has_controller(obj) {
+            self.uncontrolled_pods.insert(key.to_string());
+        }
         if let Some(node) = pod_node(kind, obj) {
             self.by_node
                 .entry(node.to_string())
@@ -92,6 +107,9 @@ impl Cache {
     }
 
     fn unindex(&mut self, kind: &'static str, key: &str, obj: &Value) {
+        if kind == "Pod" {
+            self.uncontrolled_pods.remove(key);
+        }
         if let Some(node) = pod_node(kind, obj) {
             if let Some(set) = self.by_node.get_mut(node) {
                 set.remove(key);
@@ -108,6 +126,19 @@ impl Cache {
                 }
             }
         }
+    }
+
+    /// The Pods of `namespace` that have no controller.
+    pub fn uncontrolled_pods<'a>(
+        &'a self,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a Arc<Value>> + 'a {
+        let prefix = format!("{namespace}/");
+        let pods = self.by_kind.get("Pod");
+        self.uncontrolled_pods
+            .range(prefix.clone()..)
+            .take_while(move |k| k.starts_with(&prefix))
+            .filter_map(move |k| pods?.get(k))
     }
 
     /// The Pods bound to `node`.
@@ -202,6 +233,30 @@ mod tests {
         c.replace("Pod", vec![bound("d", "n3")]);
         assert!(on(&c, "n1").is_empty() && on(&c, "n2").is_empty());
         assert_eq!(on(&c, "n3"), ["default/d"]);
+    }
+
+    #[test]
+    fn pods_without_a_controller_are_indexed_by_namespace() {
+        let controlled = |name: &str| {
+            json!({"metadata": {"namespace": "default", "name": name, "ownerReferences": [
+                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u1", "controller": true}]}})
+        };
+        let other_ns = json!({"metadata": {"namespace": "other", "name": "x"}});
+        let mut c = Cache::default();
+        c.replace("Pod", vec![controlled("a"), pod("b", Some("u2")), other_ns]);
+        let keys = |c: &Cache, ns: &str| -> Vec<String> {
+            c.uncontrolled_pods(ns).map(|p| key_of(p)).collect()
+        };
+        // An ownerReference that is not a controller leaves the pod adoptable.
+        assert_eq!(keys(&c, "default"), ["default/b"]);
+        assert_eq!(keys(&c, "other"), ["other/x"]);
+        // Adopted: no longer uncontrolled; released: uncontrolled again.
+        c.apply(&event(EventType::Modified, controlled("b")));
+        assert!(keys(&c, "default").is_empty());
+        c.apply(&event(EventType::Modified, pod("a", None)));
+        assert_eq!(keys(&c, "default"), ["default/a"]);
+        c.apply(&event(EventType::Deleted, pod("a", None)));
+        assert!(keys(&c, "default").is_empty());
     }
 
     fn owned(c: &Cache, uid: &str) -> Vec<String> {

@@ -61,7 +61,10 @@ pub async fn run(
         loop {
             let first = match watch.next().await {
                 Ok(e) => e,
-                Err(WatchEnd::TooSlow) => break,
+                Err(WatchEnd::TooSlow) => {
+                    tracing::warn!("a controller's watch fell behind the store; re-listing");
+                    break;
+                }
                 Err(WatchEnd::Closed) => return,
             };
             let mut batch = vec![first];
@@ -82,7 +85,10 @@ pub async fn run(
             }
             match ended {
                 Some(WatchEnd::Closed) => return,
-                Some(WatchEnd::TooSlow) => break,
+                Some(WatchEnd::TooSlow) => {
+                    tracing::warn!("a controller's watch fell behind the store; re-listing");
+                    break;
+                }
                 None => {}
             }
         }

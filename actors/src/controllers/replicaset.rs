@@ -111,9 +111,8 @@ impl Controller for ReplicaSetController {
             .collect();
         pods.extend(
             cache
-                .in_namespace("Pod", &rs.metadata.namespace)
-                .map(|p| &**p)
-                .filter(|p| controller_uid(p).is_none()),
+                .uncontrolled_pods(&rs.metadata.namespace)
+                .map(|p| &**p),
         );
         reconcile(&rs, &pods, now)
     }
