@@ -553,21 +553,20 @@ pub fn run(b: ClusterBench) -> VerbResult {
         (Some(f), Some(l)) if l > f => Some(bound as f64 / l.duration_since(f).as_secs_f64()),
         _ => None,
     };
-    let mut startup: Vec<u64> = o
-        .pods
-        .values()
-        .filter(|p| p.created.as_ref().is_some_and(in_load))
-        .filter_map(|p| Some(p.running?.checked_duration_since(p.created?)?.as_millis() as u64))
-        .collect();
-    startup.sort_unstable();
+    // Milliseconds from creation to `until`, sorted, for the pods created during the load.
+    let since_created = |until: fn(&PodSeen) -> Option<Instant>| -> Vec<u64> {
+        let mut ms: Vec<u64> = o
+            .pods
+            .values()
+            .filter(|p| p.created.as_ref().is_some_and(in_load))
+            .filter_map(|p| Some(until(p)?.checked_duration_since(p.created?)?.as_millis() as u64))
+            .collect();
+        ms.sort_unstable();
+        ms
+    };
+    let startup = since_created(|p| p.running);
     // The scheduling part of it: created → bound.
-    let mut scheduling: Vec<u64> = o
-        .pods
-        .values()
-        .filter(|p| p.created.as_ref().is_some_and(in_load))
-        .filter_map(|p| Some(p.bound?.checked_duration_since(p.created?)?.as_millis() as u64))
-        .collect();
-    scheduling.sort_unstable();
+    let scheduling = since_created(|p| p.bound);
     let ms = |us: Option<u64>| us.map(|u| u as f64 / 1000.0);
     let s = samples.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let rss_peak = s.iter().map(|x| x.rss_mb).fold(0.0_f64, f64::max);
