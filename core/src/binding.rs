@@ -24,6 +24,13 @@ pub enum BindError {
     NoTarget,
 }
 
+/// The node a pod is bound to, if any (`spec.nodeName`, not empty).
+pub fn bound_node(pod: &Value) -> Option<&str> {
+    pod.pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+}
+
 /// The pod with `spec.nodeName = node` and PodScheduled=True; an error if it already has a node
 /// or is being deleted.
 pub fn bind(pod: &Value, node: &str, now: Timestamp) -> Result<Value, BindError> {
@@ -35,11 +42,7 @@ pub fn bind(pod: &Value, node: &str, now: Timestamp) -> Result<Value, BindError>
     if node.is_empty() {
         return Err(BindError::NoTarget);
     }
-    if let Some(current) = pod
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-    {
+    if let Some(current) = bound_node(pod) {
         return Err(BindError::AlreadyAssigned {
             pod: name,
             node: current.to_string(),

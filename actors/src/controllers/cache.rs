@@ -48,9 +48,8 @@ fn has_controller(obj: &Value) -> bool {
 /// The node a Pod is bound to, if any.
 fn pod_node<'a>(kind: &str, obj: &'a Value) -> Option<&'a str> {
     (kind == "Pod")
-        .then(|| obj.pointer("/spec/nodeName").and_then(Value::as_str))
+        .then(|| capstan_core::binding::bound_node(obj))
         .flatten()
-        .filter(|n| !n.is_empty())
 }
 
 impl Cache {

@@ -28,7 +28,7 @@ pub struct NodeGateway {
     server: Arc<Server>,
     store: StoreHandle,
     lifecycle: Addr<NodeLifecycle>,
-    router: Option<Addr<PodRouter>>,
+    router: Addr<PodRouter>,
     authority: Arc<dyn JoinAuthority>,
     cfg: SessionConfig,
     metrics: MetricsRegistry,
@@ -37,7 +37,7 @@ pub struct NodeGateway {
 }
 
 impl NodeGateway {
-    /// A gateway serving `server`.
+    /// A gateway serving `server`. Its [`PodRouter`] starts at once, on the current arbiter.
     pub fn new(
         server: Server,
         store: StoreHandle,
@@ -45,11 +45,12 @@ impl NodeGateway {
         authority: Arc<dyn JoinAuthority>,
         cfg: SessionConfig,
     ) -> NodeGateway {
+        let router = PodRouter::new(store.clone()).start();
         NodeGateway {
             server: Arc::new(server),
             store,
             lifecycle,
-            router: None,
+            router,
             authority,
             cfg,
             metrics: MetricsRegistry::new(),
@@ -76,7 +77,6 @@ impl Actor for NodeGateway {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         tracing::info!(listen = %self.server.local_addr(), "node gateway listening (QUIC)");
-        self.router = Some(PodRouter::new(self.store.clone()).start());
         let server = self.server.clone();
         ctx.add_stream(futures_util::stream::unfold(server, |s| async move {
             s.accept().await.map(|c| (Accepted(c), s))
@@ -90,8 +90,8 @@ impl Actor for NodeGateway {
 
 impl StreamHandler<Accepted> for NodeGateway {
     fn handle(&mut self, Accepted(conn): Accepted, ctx: &mut Self::Context) {
-        match (conn.peer_common_name(), &self.router) {
-            (Some(node), Some(router)) => {
+        match conn.peer_common_name() {
+            Some(node) => {
                 self.next_id += 1;
                 let id = self.next_id;
                 if let Some((_, old, _)) = self.sessions.remove(&node) {
@@ -100,7 +100,7 @@ impl StreamHandler<Accepted> for NodeGateway {
                 let peers = SessionPeers {
                     store: self.store.clone(),
                     lifecycle: self.lifecycle.clone(),
-                    router: router.clone(),
+                    router: self.router.clone(),
                     gateway: ctx.address().recipient(),
                 };
                 let session = NodeSession::new(node.clone(), id, conn.clone(), peers, self.cfg)
@@ -108,8 +108,7 @@ impl StreamHandler<Accepted> for NodeGateway {
                     .start();
                 self.sessions.insert(node, (id, session, conn));
             }
-            (Some(_), None) => conn.close(1, "the gateway is not started"),
-            (None, _) => {
+            None => {
                 let authority = self.authority.clone();
                 actix::spawn(serve_unauthenticated(conn, authority));
             }

@@ -11,6 +11,7 @@
 
 use crate::store::{EventType, StoreHandle, WatchEvent};
 use actix::prelude::*;
+use capstan_core::binding::bound_node as node_of;
 use capstan_core::kinds::PODS;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -114,7 +115,8 @@ pub struct PodRouter {
     routed: Arc<AtomicU64>,
     on_node: HashMap<String, HashSet<PodKey>>,
     subscribers: HashMap<String, Vec<mpsc::Sender<Arc<WatchEvent>>>>,
-    /// Set while the index is being (re)built; subscriptions wait for it.
+    /// Set while the index is being (re)built after a failed listing: subscriptions are refused
+    /// meanwhile (while a listing is in flight, `ctx.wait` holds them back).
     building: bool,
 }
 
@@ -270,12 +272,6 @@ impl Handler<Subscribe> for PodRouter {
             routed: self.routed.clone(),
         })
     }
-}
-
-fn node_of(pod: &Value) -> Option<&str> {
-    pod.pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
 }
 
 fn key_of(ev: &WatchEvent) -> PodKey {

@@ -61,10 +61,7 @@ pub struct NodeSession {
     node: String,
     id: u64,
     conn: Connection,
-    store: StoreHandle,
-    lifecycle: Addr<NodeLifecycle>,
-    router: Addr<PodRouter>,
-    gateway: Recipient<SessionEnded>,
+    peers: SessionPeers,
     cfg: SessionConfig,
     metrics: MetricsRegistry,
 }
@@ -82,10 +79,7 @@ impl NodeSession {
             node,
             id,
             conn,
-            store: peers.store,
-            lifecycle: peers.lifecycle,
-            router: peers.router,
-            gateway: peers.gateway,
+            peers,
             cfg,
             metrics: MetricsRegistry::new(),
         }
@@ -123,7 +117,7 @@ impl Actor for NodeSession {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         self.conn.close(0, "session ended");
-        self.gateway.do_send(SessionEnded {
+        self.peers.gateway.do_send(SessionEnded {
             node: self.node.clone(),
             id: self.id,
         });
@@ -133,12 +127,16 @@ impl Actor for NodeSession {
 
 impl StreamHandler<Incoming> for NodeSession {
     fn handle(&mut self, Incoming(stream): Incoming, ctx: &mut Self::Context) {
-        let (node, store, conn) = (self.node.clone(), self.store.clone(), self.conn.clone());
+        let (node, store, conn) = (
+            self.node.clone(),
+            self.peers.store.clone(),
+            self.conn.clone(),
+        );
         match stream.channel {
             channel::HELLO => {
                 let cfg = self.cfg;
-                let lifecycle = self.lifecycle.clone();
-                let router = self.router.clone();
+                let lifecycle = self.peers.lifecycle.clone();
+                let router = self.peers.router.clone();
                 ctx.spawn(
                     async move {
                         if let Err(e) =
@@ -152,7 +150,7 @@ impl StreamHandler<Incoming> for NodeSession {
                 );
             }
             channel::HEARTBEAT => {
-                let lifecycle = self.lifecycle.clone();
+                let lifecycle = self.peers.lifecycle.clone();
                 let metrics = self.metrics.clone();
                 ctx.spawn(heartbeats(stream, node, store, lifecycle, metrics).into_actor(self));
             }

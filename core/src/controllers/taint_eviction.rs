@@ -16,9 +16,7 @@ use serde_json::Value;
 
 /// The node a pod is bound to (empty: none).
 pub fn node_of(pod: &Value) -> &str {
-    pod.pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
+    crate::binding::bound_node(pod).unwrap_or_default()
 }
 
 /// Whether the node has stopped reporting (Ready=Unknown).
