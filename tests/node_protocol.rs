@@ -4,7 +4,7 @@
 
 use actix::Actor;
 use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
-use capstan_actors::nodes::lifecycle::NodeLifecycle;
+use capstan_actors::nodes::lifecycle::Liveness;
 use capstan_actors::nodes::session::SessionConfig;
 use capstan_actors::protocol::{
     channel, Hello, HelloAck, PodEvent, PodRef, PodStatusUpdate, PodStreamMsg, StatusBatch,
@@ -74,11 +74,11 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
     )
     .expect("bind");
     let addr = server.local_addr();
-    let lifecycle = NodeLifecycle::new(store.clone(), Duration::from_secs(30)).start();
+    let liveness = Liveness::start(store.clone(), Duration::from_secs(30));
     NodeGateway::new(
         server,
         store.clone(),
-        lifecycle,
+        liveness,
         Arc::new(NoJoins),
         SessionConfig {
             heartbeat_seconds: 1,

@@ -13,7 +13,7 @@ use capstan_actors::controllers::replicaset::ReplicaSetController;
 use capstan_actors::controllers::taint_eviction::TaintEviction;
 use capstan_actors::controllers::ControllerActor;
 use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
-use capstan_actors::nodes::lifecycle::NodeLifecycle;
+use capstan_actors::nodes::lifecycle::Liveness;
 use capstan_actors::nodes::metrics::MetricsRegistry;
 use capstan_actors::nodes::session::SessionConfig;
 use capstan_actors::scheduler::{SchedulerActor, SchedulerConfig};
@@ -47,8 +47,8 @@ impl NodePlane {
         let server = Server::bind(self.addr, self.crypto, self.transport)
             .with_context(|| format!("binding master.node_listen {}", self.listen))?;
         let node_addr = server.local_addr();
-        let lifecycle = NodeLifecycle::new(self.store.clone(), self.grace).start();
-        let gateway = NodeGateway::new(server, self.store, lifecycle, self.authority, self.session)
+        let liveness = Liveness::start(self.store.clone(), self.grace);
+        let gateway = NodeGateway::new(server, self.store, liveness, self.authority, self.session)
             .with_metrics(self.metrics)
             .start();
         Ok((gateway, node_addr))
@@ -171,6 +171,11 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
             crypto: node_crypto,
             transport: TransportConfig {
                 max_frame: cfg.max_frame_bytes,
+                // No pings from the master: each worker's heartbeats (every
+                // heartbeat_seconds) keep its connection alive, and pinging thousands of
+                // workers would double the packets the master must read (each ping is
+                // acknowledged).
+                keep_alive: Duration::ZERO,
                 // Stable across restarts: after a crash, workers learn from the new master's
                 // first reply that their old connection is gone, and reconnect at once.
                 stateless_reset_key: Some(ResetKey(ca.derive_secret("quic stateless reset"))),

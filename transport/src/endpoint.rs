@@ -25,6 +25,43 @@ const MAX_PENDING_HANDSHAKES: usize = 256;
 /// Established connections waiting for [`Server::accept`].
 const ACCEPT_QUEUE: usize = 64;
 
+/// The kernel buffers asked for on every endpoint's UDP socket (the kernel caps them at
+/// `net.core.rmem_max` / `wmem_max`). The default (about 200 KiB) overflows as soon as the
+/// endpoint's thread is busy for a few milliseconds while thousands of peers send heartbeats;
+/// a dropped handshake packet then waits out QUIC's retransmission timer, and a node storm
+/// becomes a handshake-timeout storm.
+const SOCKET_BUFFER_BYTES: usize = 8 << 20;
+
+/// Binds a UDP socket for an endpoint, with large kernel buffers.
+fn bind_udp(addr: SocketAddr) -> Result<std::net::UdpSocket, TransportError> {
+    let socket = std::net::UdpSocket::bind(addr)
+        .map_err(|e| TransportError::Io(format!("binding {addr}: {e}")))?;
+    let state = quinn::udp::UdpSocketState::new((&socket).into())
+        .map_err(|e| TransportError::Io(format!("configuring the socket on {addr}: {e}")))?;
+    // Best effort: a smaller buffer still works, it only drops sooner.
+    for (what, result) in [
+        (
+            "receive",
+            state.set_recv_buffer_size((&socket).into(), SOCKET_BUFFER_BYTES),
+        ),
+        (
+            "send",
+            state.set_send_buffer_size((&socket).into(), SOCKET_BUFFER_BYTES),
+        ),
+    ] {
+        if let Err(e) = result {
+            debug!(%addr, error = %e, "could not enlarge the UDP {what} buffer");
+        }
+    }
+    debug!(
+        %addr,
+        recv = ?state.recv_buffer_size((&socket).into()).ok(),
+        send = ?state.send_buffer_size((&socket).into()).ok(),
+        "UDP socket buffers"
+    );
+    Ok(socket)
+}
+
 fn require_runtime(what: &str) -> Result<(), TransportError> {
     tokio::runtime::Handle::try_current()
         .map(|_| ())
@@ -74,10 +111,10 @@ impl Server {
                 Box::new(quinn_proto::HashedConnectionIdGenerator::from_key(cid_key))
             });
         }
-        let runtime = quinn::default_runtime()
-            .ok_or_else(|| TransportError::Io("no async runtime for the QUIC endpoint".into()))?;
-        let socket = std::net::UdpSocket::bind(addr)
-            .map_err(|e| TransportError::Io(format!("binding {addr}: {e}")))?;
+        // The endpoint and its connections run on the I/O thread (see `io_thread`).
+        let runtime = crate::io_thread::io_runtime()
+            .map_err(|e| TransportError::Io(format!("starting the QUIC I/O thread: {e}")))?;
+        let socket = bind_udp(addr)?;
         let endpoint = Endpoint::new(endpoint_config, Some(server_config), socket, runtime)
             .map_err(|e| TransportError::Io(format!("binding {addr}: {e}")))?;
         let local_addr = endpoint
@@ -225,8 +262,15 @@ impl Client {
             return Ok(endpoint.clone());
         }
         require_runtime("Client::connect")?;
-        let endpoint = Endpoint::client(local)
-            .map_err(|e| TransportError::Io(format!("binding {local}: {e}")))?;
+        let runtime = quinn::default_runtime()
+            .ok_or_else(|| TransportError::Io("no async runtime for the QUIC endpoint".into()))?;
+        let endpoint = Endpoint::new(
+            quinn::EndpointConfig::default(),
+            None,
+            bind_udp(local)?,
+            runtime,
+        )
+        .map_err(|e| TransportError::Io(format!("binding {local}: {e}")))?;
         *slot = Some(endpoint.clone());
         Ok(endpoint)
     }

@@ -25,6 +25,7 @@ mod connection;
 mod endpoint;
 mod error;
 pub mod frame;
+mod io_thread;
 mod stream;
 pub mod tls;
 

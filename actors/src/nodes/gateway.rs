@@ -3,7 +3,7 @@
 //! replaces the older one); connections without one may only join: prove the token's secret
 //! and receive a certificate.
 
-use super::lifecycle::NodeLifecycle;
+use super::lifecycle::Liveness;
 use super::metrics::MetricsRegistry;
 use super::pod_router::PodRouter;
 use super::session::{NodeSession, Replace, SessionConfig, SessionEnded, SessionPeers};
@@ -27,7 +27,7 @@ pub trait JoinAuthority: Send + Sync {
 pub struct NodeGateway {
     server: Arc<Server>,
     store: StoreHandle,
-    lifecycle: Addr<NodeLifecycle>,
+    liveness: Liveness,
     router: Addr<PodRouter>,
     authority: Arc<dyn JoinAuthority>,
     cfg: SessionConfig,
@@ -41,7 +41,7 @@ impl NodeGateway {
     pub fn new(
         server: Server,
         store: StoreHandle,
-        lifecycle: Addr<NodeLifecycle>,
+        liveness: Liveness,
         authority: Arc<dyn JoinAuthority>,
         cfg: SessionConfig,
     ) -> NodeGateway {
@@ -49,7 +49,7 @@ impl NodeGateway {
         NodeGateway {
             server: Arc::new(server),
             store,
-            lifecycle,
+            liveness,
             router,
             authority,
             cfg,
@@ -99,7 +99,7 @@ impl StreamHandler<Accepted> for NodeGateway {
                 }
                 let peers = SessionPeers {
                     store: self.store.clone(),
-                    lifecycle: self.lifecycle.clone(),
+                    liveness: self.liveness.clone(),
                     router: self.router.clone(),
                     gateway: ctx.address().recipient(),
                 };

@@ -112,7 +112,9 @@ fn pod_info(pod: &Value) -> Option<PodInfo> {
 }
 
 fn node_info(node: &Value) -> Option<NodeInfo> {
-    serde_json::from_value::<Node>(node.clone())
+    // Read in place: a Node is changed by every status renewal, and copying the whole object
+    // first would double the cost of each.
+    <Node as serde::Deserialize>::deserialize(node)
         .ok()
         .map(|n| NodeInfo::from_node(&n))
 }

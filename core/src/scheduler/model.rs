@@ -373,22 +373,27 @@ impl NodeInfo {
         labels
             .entry("kubernetes.io/hostname".into())
             .or_insert_with(|| name.clone());
-        let spec = node.spec.clone().unwrap_or_default();
-        let status = node.status.clone().unwrap_or_default();
-        let alloc = if status.allocatable.is_empty() {
-            &status.capacity
+        let spec = node.spec.as_ref();
+        let empty = BTreeMap::new();
+        let (allocatable, capacity) = node
+            .status
+            .as_ref()
+            .map_or((&empty, &empty), |s| (&s.allocatable, &s.capacity));
+        let alloc = if allocatable.is_empty() {
+            capacity
         } else {
-            &status.allocatable
+            allocatable
         };
-        let ready = status
-            .conditions
-            .iter()
-            .any(|c| c.type_ == "Ready" && c.status == "True");
+        let ready = node.status.as_ref().is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+        });
         NodeInfo {
             name,
             labels,
-            taints: spec.taints,
-            unschedulable: spec.unschedulable.unwrap_or(false),
+            taints: spec.map(|s| s.taints.clone()).unwrap_or_default(),
+            unschedulable: spec.and_then(|s| s.unschedulable).unwrap_or(false),
             ready,
             allocatable: Resources {
                 milli_cpu: quantity_milli(alloc.get("cpu")),

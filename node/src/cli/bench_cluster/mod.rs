@@ -431,13 +431,15 @@ pub fn run(b: ClusterBench) -> VerbResult {
     })?;
     // Every node Ready before the load starts.
     let ready_bar = bar(b.nodes, "nodes Ready");
+    let nodes_seen = observe::watch_nodes_until_ready(client.clone(), b.nodes as usize);
     loop {
-        let list = client.get("/api/v1/nodes")?.json()?;
-        let ready = list["items"].as_array().map_or(0, |a| {
-            a.iter()
-                .filter(|n| capstan_core::node_status::ready_status(n) == Some("True"))
-                .count()
-        });
+        let (ready, error) = {
+            let s = nodes_seen.lock().unwrap_or_else(|e| e.into_inner());
+            (s.ready_count(), s.error.clone())
+        };
+        if let Some(e) = error {
+            bail!("{e} ({ready} of {} nodes Ready)", b.nodes);
+        }
         ready_bar.set_position(ready as u64);
         if ready as u64 >= b.nodes {
             break;

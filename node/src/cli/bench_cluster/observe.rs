@@ -39,6 +39,59 @@ pub struct Observed {
 /// Shared view.
 pub type Shared = Arc<Mutex<Observed>>;
 
+/// Nodes as a watch sees them: how many are Ready, until `wanted` are (then the watch stops).
+#[derive(Debug, Default)]
+pub struct NodesSeen {
+    /// Ready or not, by node name.
+    pub ready: HashMap<String, bool>,
+    /// The watch ended before `wanted` nodes were Ready (its message).
+    pub error: Option<String>,
+}
+
+impl NodesSeen {
+    /// Nodes whose Ready condition is True.
+    pub fn ready_count(&self) -> usize {
+        self.ready.values().filter(|r| **r).count()
+    }
+}
+
+/// Watches Nodes on a thread until `wanted` of them are Ready. A watch, not a list polled in a
+/// loop: at 5,000 nodes each list is 15 MB of JSON, and polling it would load the master (and
+/// this process) far more than the nodes themselves.
+pub fn watch_nodes_until_ready(client: Client, wanted: usize) -> Arc<Mutex<NodesSeen>> {
+    let seen = Arc::new(Mutex::new(NodesSeen::default()));
+    let out = seen.clone();
+    std::thread::spawn(move || {
+        let result = client.watch(
+            "/api/v1/nodes?watch=true&timeoutSeconds=3600",
+            "application/json",
+            |ev| {
+                let obj = &ev["object"];
+                if ev["type"].as_str() == Some("ERROR") {
+                    return false;
+                }
+                let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+                let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
+                if ev["type"].as_str() == Some("DELETED") {
+                    s.ready.remove(name);
+                } else {
+                    let ready = capstan_core::node_status::ready_status(obj) == Some("True");
+                    s.ready.insert(name.to_string(), ready);
+                }
+                s.ready_count() < wanted
+            },
+        );
+        let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
+        if s.ready_count() < wanted {
+            s.error = Some(match result {
+                Ok(()) => "the node watch ended".to_string(),
+                Err(e) => format!("the node watch failed: {e}"),
+            });
+        }
+    });
+    out
+}
+
 fn requests(p: &Value) -> (i64, i64) {
     let pod: Result<capstan_core::api::pod::Pod, _> = serde_json::from_value(p.clone());
     match pod {
