@@ -15,7 +15,9 @@ use capstan_core::kinds::NODES;
 use capstan_core::node_status::{
     has_unreachable_taint, mark_healthy, mark_unknown, ready_status, NodeLiveness,
 };
+use capstan_core::time::Timestamp;
 use capstan_core::write_rules::Subresource;
+use serde_json::Value;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -127,17 +129,28 @@ impl NodeLifecycle {
     }
 }
 
-/// A node heard again: Ready (its conditions renewed) and the unreachable taint lifted.
-async fn mark_node_ready(store: &StoreHandle, node: &str) -> Result<(), crate::store::StoreError> {
+/// Sets the node's conditions with `mark` unless its Ready condition already has `status`;
+/// returns the node as written, if it was.
+async fn set_conditions(
+    store: &StoreHandle,
+    node: &str,
+    status: &str,
+    mark: fn(&mut Value, Timestamp),
+) -> Result<Option<Value>, crate::store::StoreError> {
     store
         .modify(NODES, "", node, Subresource::Status, |obj| {
-            let stale = ready_status(obj) != Some("True");
-            if stale {
-                mark_healthy(obj, now());
+            let change = ready_status(obj) != Some(status);
+            if change {
+                mark(obj, now());
             }
-            stale
+            change
         })
-        .await?;
+        .await
+}
+
+/// A node heard again: Ready (its conditions renewed) and the unreachable taint lifted.
+async fn mark_node_ready(store: &StoreHandle, node: &str) -> Result<(), crate::store::StoreError> {
+    set_conditions(store, node, "True", mark_healthy).await?;
     set_unreachable_taint(store, node, false).await?;
     tracing::info!(%node, "node reporting again: Ready, unreachable taint lifted");
     Ok(())
@@ -147,15 +160,7 @@ async fn mark_node_unknown(
     store: &StoreHandle,
     node: &str,
 ) -> Result<(), crate::store::StoreError> {
-    let marked = store
-        .modify(NODES, "", node, Subresource::Status, |obj| {
-            let live = ready_status(obj) != Some("Unknown");
-            if live {
-                mark_unknown(obj, now());
-            }
-            live
-        })
-        .await?;
+    let marked = set_conditions(store, node, "Unknown", mark_unknown).await?;
     if let Some(obj) = marked {
         tracing::warn!(%node, "node stopped reporting: Ready=Unknown, tainted unreachable:NoExecute");
         let message = format!("Node {node} status is now: NodeNotReady");
