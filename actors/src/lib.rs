@@ -16,6 +16,7 @@ pub mod controllers;
 pub mod events;
 pub mod memory;
 pub mod nodes;
+pub mod priority;
 pub mod protocol;
 pub mod scheduler;
 pub mod store;

@@ -155,6 +155,8 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
         &kubeconfig::admin(&url, &ca.cert_pem, &token),
     )?;
 
+    // The QUIC I/O thread carries every heartbeat: it runs ahead of bulk work where allowed.
+    capstan_transport::on_io_thread_start(capstan_actors::priority::raise_current_thread);
     let system = actix::System::new();
     system.block_on(async move {
         let store = Store::start(&paths.database, cfg.watch_history, WATCH_BUFFER)

@@ -12,7 +12,7 @@ use std::{
     future::Future,
     io,
     pin::Pin,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, OnceLock, PoisonError},
     time::Instant,
 };
 
@@ -44,6 +44,15 @@ impl Runtime for OnHandle {
     }
 }
 
+/// Called first on the I/O thread when it starts, if set (e.g. to raise its priority).
+static ON_START: OnceLock<fn()> = OnceLock::new();
+
+/// Sets what the server endpoints' I/O thread runs first when it starts (once per process;
+/// later calls are ignored). Call it before the first [`crate::Server::bind`].
+pub fn on_io_thread_start(hook: fn()) {
+    let _ = ON_START.set(hook);
+}
+
 /// The process's QUIC I/O runtime (started on first use; it lives as long as the process).
 pub(crate) fn io_runtime() -> io::Result<Arc<OnHandle>> {
     static HANDLE: Mutex<Option<Handle>> = Mutex::new(None);
@@ -57,7 +66,12 @@ pub(crate) fn io_runtime() -> io::Result<Arc<OnHandle>> {
     let handle = rt.handle().clone();
     std::thread::Builder::new()
         .name("quic-io".into())
-        .spawn(move || rt.block_on(std::future::pending::<()>()))?;
+        .spawn(move || {
+            if let Some(hook) = ON_START.get() {
+                hook();
+            }
+            rt.block_on(std::future::pending::<()>())
+        })?;
     *slot = Some(handle.clone());
     Ok(Arc::new(OnHandle(handle)))
 }

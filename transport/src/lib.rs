@@ -35,6 +35,7 @@ pub use connection::{Connection, CLOSE_NORMAL, CLOSE_PROTOCOL_VIOLATION};
 pub use endpoint::{Client, Server};
 pub use error::TransportError;
 pub use frame::{decode_body, encode_frame, frame_counts, read_frame, write_frame, FrameCounts};
+pub use io_thread::on_io_thread_start;
 #[doc(hidden)]
 pub use stream::encode_header;
 pub use stream::{IncomingStream, PushSender, Responder, ResponseStream, StreamKind};

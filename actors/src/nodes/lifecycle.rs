@@ -42,11 +42,12 @@ pub struct Liveness {
 }
 
 impl Liveness {
-    /// Starts a [`NodeLifecycle`] (silent after `grace`) on a new thread. Must be called inside
-    /// an actix system.
+    /// Starts a [`NodeLifecycle`] (silent after `grace`) on a new thread, with a raised
+    /// priority where allowed (`priority`). Must be called inside an actix system.
     pub fn start(store: StoreHandle, grace: Duration) -> Liveness {
         // The thread lives until the actix system stops; dropping the `Arbiter` does not end it.
         let thread = actix::Arbiter::new().handle();
+        thread.spawn_fn(crate::priority::raise_current_thread);
         let lifecycle =
             NodeLifecycle::start_in_arbiter(&thread, move |_| NodeLifecycle::new(store, grace));
         Liveness { lifecycle, thread }
