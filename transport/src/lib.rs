@@ -11,7 +11,8 @@
 //! retry requests on its own.
 //!
 //! Layout: [`frame`] (framing and codec), [`tls`] (rustls configurations), `endpoint`
-//! ([`Server`], [`Client`]), `connection` ([`Connection`]), `stream` (stream headers,
+//! ([`Server`], [`Client`]), `io_thread` (the server endpoints' own I/O thread,
+//! [`on_io_thread_start`]), `connection` ([`Connection`]), `stream` (stream headers,
 //! [`PushSender`], [`IncomingStream`], streamed responses with [`ResponseStream`] and
 //! [`Responder`]), `backoff` ([`Backoff`], [`connect_with_backoff`]) and `error`
 //! ([`TransportError`]). Peer input never panics a task: every malformed frame, header

@@ -435,7 +435,7 @@ pub fn run(b: ClusterBench) -> VerbResult {
     loop {
         let (ready, error) = {
             let s = nodes_seen.lock().unwrap_or_else(|e| e.into_inner());
-            (s.ready_count(), s.error.clone())
+            (s.ready.len(), s.error.clone())
         };
         if let Some(e) = error {
             bail!("{e} ({ready} of {} nodes Ready)", b.nodes);

@@ -4,7 +4,7 @@
 
 use crate::client::Client;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -39,20 +39,13 @@ pub struct Observed {
 /// Shared view.
 pub type Shared = Arc<Mutex<Observed>>;
 
-/// Nodes as a watch sees them: how many are Ready, until `wanted` are (then the watch stops).
+/// Nodes as a watch sees them: which are Ready, until `wanted` are (then the watch stops).
 #[derive(Debug, Default)]
 pub struct NodesSeen {
-    /// Ready or not, by node name.
-    pub ready: HashMap<String, bool>,
+    /// The names of the nodes whose Ready condition is True.
+    pub ready: HashSet<String>,
     /// The watch ended before `wanted` nodes were Ready (its message).
     pub error: Option<String>,
-}
-
-impl NodesSeen {
-    /// Nodes whose Ready condition is True.
-    pub fn ready_count(&self) -> usize {
-        self.ready.values().filter(|r| **r).count()
-    }
 }
 
 /// Watches Nodes on a thread until `wanted` of them are Ready. A watch, not a list polled in a
@@ -72,17 +65,18 @@ pub fn watch_nodes_until_ready(client: Client, wanted: usize) -> Arc<Mutex<Nodes
                 }
                 let name = obj["metadata"]["name"].as_str().unwrap_or_default();
                 let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
-                if ev["type"].as_str() == Some("DELETED") {
-                    s.ready.remove(name);
+                let ready = ev["type"].as_str() != Some("DELETED")
+                    && capstan_core::node_status::ready_status(obj) == Some("True");
+                if ready {
+                    s.ready.insert(name.to_string());
                 } else {
-                    let ready = capstan_core::node_status::ready_status(obj) == Some("True");
-                    s.ready.insert(name.to_string(), ready);
+                    s.ready.remove(name);
                 }
-                s.ready_count() < wanted
+                s.ready.len() < wanted
             },
         );
         let mut s = seen.lock().unwrap_or_else(|e| e.into_inner());
-        if s.ready_count() < wanted {
+        if s.ready.len() < wanted {
             s.error = Some(match result {
                 Ok(()) => "the node watch ended".to_string(),
                 Err(e) => format!("the node watch failed: {e}"),
