@@ -4,13 +4,13 @@
 
 use actix::Actor;
 use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
-use capstan_actors::nodes::lifecycle::Liveness;
-use capstan_actors::nodes::session::SessionConfig;
+use capstan_actors::nodes::lifecycle::{LifecycleConfig, Liveness};
 use capstan_actors::protocol::{
     channel, Hello, HelloAck, PodEvent, PodRef, PodStatusUpdate, PodStreamMsg, StatusBatch,
 };
 use capstan_actors::store::{Store, WriteOp};
 use capstan_core::kinds::{self, NODES, PODS};
+use capstan_core::write_rules::Subresource;
 use capstan_node::pki::ClusterCa;
 use capstan_transport::{Client, Identity, Server, TransportConfig};
 use rcgen::{KeyPair, PublicKeyData};
@@ -74,17 +74,14 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
     )
     .expect("bind");
     let addr = server.local_addr();
-    let liveness = Liveness::start(store.clone(), Duration::from_secs(30));
-    NodeGateway::new(
-        server,
+    let liveness = Liveness::start(
         store.clone(),
-        liveness,
-        Arc::new(NoJoins),
-        SessionConfig {
-            heartbeat_seconds: 1,
+        LifecycleConfig {
+            grace: Duration::from_secs(30),
+            ..LifecycleConfig::default()
         },
-    )
-    .start();
+    );
+    NodeGateway::new(server, store.clone(), liveness, Arc::new(NoJoins)).start();
 
     let mine = store
         .write(WriteOp::Create {
@@ -261,4 +258,31 @@ async fn a_worker_registers_and_reports_statuses_for_its_own_pods_only() {
     assert_eq!(e["type"], "Warning");
     assert_eq!(e["count"], 3);
     assert_eq!(e["source"], json!({"component": "kubelet", "host": "n1"}));
+
+    // The status the worker wrote does not come back to it on the pod stream; a change beyond
+    // status does.
+    store
+        .modify(PODS, "default", "mine", Subresource::Main, |p| {
+            p["metadata"]["labels"] = json!({"changed": "yes"});
+            true
+        })
+        .await
+        .expect("label the pod");
+    match tokio::time::timeout(Duration::from_secs(30), pods.recv::<PodStreamMsg>())
+        .await
+        .expect("a change within 30 s")
+        .expect("frame")
+        .expect("message")
+    {
+        PodStreamMsg::Change { pod, deleted, .. } => {
+            let pod: serde_json::Value = serde_json::from_slice(&pod).expect("pod JSON");
+            assert!(!deleted);
+            assert_eq!(
+                pod["metadata"]["labels"]["changed"], "yes",
+                "the first change sent is the label, not the status echo: {pod}"
+            );
+            assert_eq!(pod["status"]["phase"], "Running");
+        }
+        other => panic!("expected a change, got {other:?}"),
+    }
 }

@@ -33,6 +33,20 @@ pub const HEALTHY_CONDITIONS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+/// How often a worker heartbeats in a cluster of `nodes`: every `base_s` seconds, or less
+/// often when the master would otherwise read more than `max_per_s` heartbeats a second (as
+/// Nomad's `max_heartbeats_per_second` stretches its heartbeat TTL with the cluster's size).
+pub fn heartbeat_interval_s(base_s: u64, nodes: usize, max_per_s: u64) -> u64 {
+    base_s.max(1).max((nodes as u64).div_ceil(max_per_s.max(1)))
+}
+
+/// The grace period that goes with a heartbeat interval: the configured one (`base_grace_ms`
+/// for `base_s`), stretched as much as the interval is.
+pub fn grace_ms(base_grace_ms: u64, base_s: u64, interval_s: u64) -> u64 {
+    let base_s = base_s.max(1);
+    base_grace_ms.saturating_mul(interval_s.max(base_s)) / base_s
+}
+
 /// Tracks when each node was last heard from, in milliseconds of any monotonic clock.
 #[derive(Debug, Clone)]
 pub struct NodeLiveness {
@@ -79,6 +93,31 @@ impl NodeLiveness {
     /// Whether the node is currently considered silent.
     pub fn is_silent(&self, node: &str) -> bool {
         self.silent.contains(node)
+    }
+
+    /// Changes the grace period (for nodes not yet reported silent).
+    pub fn set_grace(&mut self, grace_ms: u64) {
+        self.grace_ms = grace_ms;
+    }
+
+    /// The grace period.
+    pub fn grace(&self) -> u64 {
+        self.grace_ms
+    }
+
+    /// How many nodes are tracked.
+    pub fn len(&self) -> usize {
+        self.last_seen.len()
+    }
+
+    /// Whether no node is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.last_seen.is_empty()
+    }
+
+    /// How many tracked nodes are silent.
+    pub fn silent_count(&self) -> usize {
+        self.silent.len()
     }
 }
 
@@ -202,6 +241,37 @@ pub fn ready_status(node: &Value) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heartbeats_slow_down_past_the_master_budget_and_grace_follows() {
+        // Up to 1,000 nodes at 1,000 heartbeats/s: every second, grace 4 s.
+        assert_eq!(heartbeat_interval_s(1, 0, 1000), 1);
+        assert_eq!(heartbeat_interval_s(1, 1000, 1000), 1);
+        assert_eq!(heartbeat_interval_s(1, 1001, 1000), 2);
+        assert_eq!(heartbeat_interval_s(1, 5000, 1000), 5);
+        assert_eq!(
+            heartbeat_interval_s(10, 5000, 1000),
+            10,
+            "never faster than configured"
+        );
+        assert_eq!(
+            heartbeat_interval_s(1, 5000, 0),
+            5000,
+            "a zero budget is taken as 1"
+        );
+        assert_eq!(grace_ms(4000, 1, 1), 4000);
+        assert_eq!(grace_ms(4000, 1, 5), 20_000);
+        assert_eq!(grace_ms(9000, 3, 6), 18_000);
+        assert_eq!(grace_ms(4000, 2, 1), 4000, "never shorter than configured");
+        // Whatever the size, the master reads at most the budget (give or take one node).
+        for nodes in [1usize, 999, 1000, 1001, 4999, 5000, 20_000] {
+            let every = heartbeat_interval_s(1, nodes, 1000);
+            assert!(
+                nodes as u64 / every <= 1000,
+                "{nodes} nodes every {every} s"
+            );
+        }
+    }
 
     #[test]
     fn silence_is_reported_once_per_outage() {

@@ -123,6 +123,11 @@ pub struct MasterConfig {
     /// A node silent this long gets Ready=Unknown.
     #[serde(default = "default_grace")]
     pub node_grace_seconds: u64,
+    /// The most heartbeats a second the master reads: in a cluster larger than this (times
+    /// `heartbeat_seconds`) workers heartbeat less often and the grace stretches to match, as
+    /// Nomad's `max_heartbeats_per_second`.
+    #[serde(default = "default_max_heartbeats")]
+    pub max_heartbeats_per_second: u64,
     /// Largest frame accepted from a worker, in bytes.
     #[serde(default = "default_max_frame")]
     pub max_frame_bytes: usize,
@@ -142,6 +147,26 @@ pub struct MasterConfig {
     /// toleration says otherwise). Kubernetes waits 300 s; Capstan 2.
     #[serde(default = "default_pod_eviction")]
     pub pod_eviction_seconds: i64,
+    /// Silent nodes tainted for eviction per second while few nodes are silent (Kubernetes'
+    /// `--node-eviction-rate`); the first is tainted at once. 0 never evicts.
+    #[serde(default = "default_eviction_rate")]
+    pub node_eviction_rate: f64,
+    /// The same once at least 55 % of more than 50 nodes are silent (Kubernetes'
+    /// `--secondary-node-eviction-rate`). With every node silent nothing is evicted.
+    #[serde(default = "default_secondary_eviction_rate")]
+    pub secondary_node_eviction_rate: f64,
+}
+
+fn default_max_heartbeats() -> u64 {
+    1000
+}
+
+fn default_eviction_rate() -> f64 {
+    capstan_core::node_eviction::EvictionRates::default().normal
+}
+
+fn default_secondary_eviction_rate() -> f64 {
+    capstan_core::node_eviction::EvictionRates::default().secondary
 }
 
 fn default_pod_eviction() -> i64 {
@@ -240,6 +265,23 @@ impl MasterConfig {
                 "master.pod_eviction_seconds: {} is out of range 0..=86400",
                 self.pod_eviction_seconds
             );
+        }
+        if !(1..=1_000_000).contains(&self.max_heartbeats_per_second) {
+            bail!(
+                "master.max_heartbeats_per_second: {} is out of range 1..=1000000",
+                self.max_heartbeats_per_second
+            );
+        }
+        for (field, rate) in [
+            ("node_eviction_rate", self.node_eviction_rate),
+            (
+                "secondary_node_eviction_rate",
+                self.secondary_node_eviction_rate,
+            ),
+        ] {
+            if !(0.0..=1000.0).contains(&rate) {
+                bail!("master.{field}: {rate} is out of range 0..=1000 (nodes a second)");
+            }
         }
         if self.percentage_of_nodes_to_score > 100 {
             bail!(

@@ -153,22 +153,25 @@ pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<Hollo
         sorted.push(c?);
     }
     sorted.sort_by_key(|(i, _)| *i);
-    // One client endpoint (one UDP socket) per thread, made on that thread so that its driver
-    // runs there: the packets and crypto of thousands of connections are spread over the
-    // threads instead of all going through one. Each node's identity is added to the endpoint
-    // of the thread it runs on.
-    let mut bases: Vec<Client> = Vec::with_capacity(arbiters.len());
-    if let Some((_, first)) = sorted.first() {
-        let (_, ca) = first.identity()?;
-        for a in &arbiters {
+    // One client endpoint (one UDP socket) for the fleet, driven on the process's QUIC I/O
+    // thread at raised priority, as the master's is: the nodes' threads are busy with pod work,
+    // and on them the socket's receive buffer overflowed and heartbeats went out late. Each
+    // node's identity is added to that endpoint.
+    let base = match sorted.first() {
+        Some((_, first)) => {
+            let (_, ca) = first.identity()?;
+            capstan_transport::on_io_thread_start(capstan_actors::priority::raise_current_thread);
             let crypto = capstan_transport::client_crypto(&ca, None)?;
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            a.spawn(async move {
-                let _ = tx.send(Client::new(crypto, TransportConfig::default()));
-            });
-            bases.push(rx.await.context("a fleet thread ended")??);
+            Client::new(crypto, TransportConfig::default())?.on_io_thread()
         }
-    }
+        None => {
+            return Ok(HollowFleet {
+                nodes,
+                runtime,
+                arbiters,
+            })
+        }
+    };
     for (i, j) in sorted {
         if i > 0 && i % START_WAVE == 0 {
             // Nodes come up in waves, as machines of a real cluster do, rather than all in
@@ -178,8 +181,7 @@ pub async fn start(o: &HollowOptions, joined: impl Fn() + Clone) -> Result<Hollo
         let name = names[i].clone();
         let (identity, ca) = j.identity()?;
         let thread = i % arbiters.len();
-        let client =
-            bases[thread].with_crypto(capstan_transport::client_crypto(&ca, Some(identity))?)?;
+        let client = base.with_crypto(capstan_transport::client_crypto(&ca, Some(identity))?)?;
         let cfg = AgentConfig {
             node_name: name.clone(),
             master: o.master,

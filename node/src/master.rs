@@ -13,11 +13,11 @@ use capstan_actors::controllers::replicaset::ReplicaSetController;
 use capstan_actors::controllers::taint_eviction::TaintEviction;
 use capstan_actors::controllers::ControllerActor;
 use capstan_actors::nodes::gateway::{JoinAuthority, NodeGateway};
-use capstan_actors::nodes::lifecycle::Liveness;
+use capstan_actors::nodes::lifecycle::{LifecycleConfig, Liveness};
 use capstan_actors::nodes::metrics::MetricsRegistry;
-use capstan_actors::nodes::session::SessionConfig;
 use capstan_actors::scheduler::{SchedulerActor, SchedulerConfig};
 use capstan_actors::store::Store;
+use capstan_core::node_eviction::EvictionRates;
 use capstan_transport::{Identity, ResetKey, Server, TransportConfig};
 use rustls_pki_types::CertificateDer;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
@@ -34,9 +34,8 @@ struct NodePlane {
     listen: String,
     crypto: rustls::ServerConfig,
     transport: TransportConfig,
-    grace: Duration,
+    lifecycle: LifecycleConfig,
     authority: Arc<MasterAuthority>,
-    session: SessionConfig,
     metrics: MetricsRegistry,
 }
 
@@ -47,8 +46,8 @@ impl NodePlane {
         let server = Server::bind(self.addr, self.crypto, self.transport)
             .with_context(|| format!("binding master.node_listen {}", self.listen))?;
         let node_addr = server.local_addr();
-        let liveness = Liveness::start(self.store.clone(), self.grace);
-        let gateway = NodeGateway::new(server, self.store, liveness, self.authority, self.session)
+        let liveness = Liveness::start(self.store.clone(), self.lifecycle);
+        let gateway = NodeGateway::new(server, self.store, liveness, self.authority)
             .with_metrics(self.metrics)
             .start();
         Ok((gateway, node_addr))
@@ -183,9 +182,16 @@ pub fn run(cfg: MasterConfig) -> Result<()> {
                 stateless_reset_key: Some(ResetKey(ca.derive_secret("quic stateless reset"))),
                 ..TransportConfig::default()
             },
-            grace: Duration::from_secs(cfg.node_grace_seconds),
+            lifecycle: LifecycleConfig {
+                grace: Duration::from_secs(cfg.node_grace_seconds),
+                heartbeat_seconds: cfg.heartbeat_seconds,
+                max_heartbeats_per_second: cfg.max_heartbeats_per_second,
+                rates: EvictionRates {
+                    normal: cfg.node_eviction_rate,
+                    secondary: cfg.secondary_node_eviction_rate,
+                },
+            },
             authority: Arc::new(MasterAuthority { token: node_token, ca: ca.clone() }),
-            session: SessionConfig { heartbeat_seconds: cfg.heartbeat_seconds },
             // The usage workers report, in memory only: sessions write it, the metrics API
             // reads it.
             metrics: MetricsRegistry::new(),

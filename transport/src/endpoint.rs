@@ -215,6 +215,9 @@ pub struct Client {
     cfg: Arc<TransportConfig>,
     v4: Arc<Mutex<Option<Endpoint>>>,
     v6: Arc<Mutex<Option<Endpoint>>>,
+    /// Whether the endpoints run on the process's QUIC I/O thread (see [`Client::on_io_thread`])
+    /// rather than on the caller's runtime.
+    io_thread: bool,
 }
 
 impl Client {
@@ -234,7 +237,17 @@ impl Client {
             cfg: Arc::new(cfg),
             v4: Arc::new(Mutex::new(None)),
             v6: Arc::new(Mutex::new(None)),
+            io_thread: false,
         })
+    }
+
+    /// This client with its endpoints' drivers (socket, packet crypto, ACKs) on the process's
+    /// QUIC I/O thread, as a server's are: for a process that holds thousands of connections
+    /// (a fleet of hollow nodes) whose own threads are busy, so that their heartbeats are read
+    /// and sent on time. Takes effect for endpoints bound after the call.
+    pub fn on_io_thread(mut self) -> Client {
+        self.io_thread = true;
+        self
     }
 
     /// A client with other credentials (`crypto`) on this client's endpoints: many identities
@@ -249,6 +262,7 @@ impl Client {
             cfg: self.cfg.clone(),
             v4: self.v4.clone(),
             v6: self.v6.clone(),
+            io_thread: self.io_thread,
         })
     }
 
@@ -262,8 +276,14 @@ impl Client {
             return Ok(endpoint.clone());
         }
         require_runtime("Client::connect")?;
-        let runtime = quinn::default_runtime()
-            .ok_or_else(|| TransportError::Io("no async runtime for the QUIC endpoint".into()))?;
+        let runtime: Arc<dyn quinn::Runtime> = if self.io_thread {
+            crate::io_thread::io_runtime()
+                .map_err(|e| TransportError::Io(format!("starting the QUIC I/O thread: {e}")))?
+        } else {
+            quinn::default_runtime().ok_or_else(|| {
+                TransportError::Io("no async runtime for the QUIC endpoint".into())
+            })?
+        };
         let endpoint = Endpoint::new(
             quinn::EndpointConfig::default(),
             None,

@@ -1,7 +1,8 @@
-//! The server endpoint's I/O thread: a tokio runtime of its own on which the endpoint's driver
+//! The QUIC I/O thread: a tokio runtime of its own on which a server endpoint's driver
 //! (reading and writing the UDP socket) and every connection's driver (packet crypto, ACKs,
-//! TLS handshakes, loss recovery) run, so that the work of the callers' tasks — a master's
-//! node sessions — cannot starve the socket. On one busy event loop the socket's receive
+//! TLS handshakes, loss recovery) run — and those of [`crate::Client::on_io_thread`] clients —
+//! so that the work of the callers' tasks (a master's node sessions, a fleet's hollow nodes)
+//! cannot starve the socket. On one busy event loop the socket's receive
 //! buffer overflows, handshake packets are dropped, and each drop waits out QUIC's
 //! retransmission timer.
 //!
@@ -47,8 +48,9 @@ impl Runtime for OnHandle {
 /// Called first on the I/O thread when it starts, if set (e.g. to raise its priority).
 static ON_START: OnceLock<fn()> = OnceLock::new();
 
-/// Sets what the server endpoints' I/O thread runs first when it starts (once per process;
-/// later calls are ignored). Call it before the first [`crate::Server::bind`].
+/// Sets what the QUIC I/O thread runs first when it starts (once per process; later calls are
+/// ignored). Call it before the first [`crate::Server::bind`] or connect of a
+/// [`crate::Client::on_io_thread`] client.
 pub fn on_io_thread_start(hook: fn()) {
     let _ = ON_START.set(hook);
 }

@@ -6,7 +6,7 @@
 use super::lifecycle::Liveness;
 use super::metrics::MetricsRegistry;
 use super::pod_router::PodRouter;
-use super::session::{NodeSession, Replace, SessionConfig, SessionEnded, SessionPeers};
+use super::session::{NodeSession, Replace, SessionEnded, SessionPeers};
 use crate::protocol::{channel, HelloAck, JoinRequest, JoinResponse};
 use crate::store::StoreHandle;
 use actix::prelude::*;
@@ -30,7 +30,6 @@ pub struct NodeGateway {
     liveness: Liveness,
     router: Addr<PodRouter>,
     authority: Arc<dyn JoinAuthority>,
-    cfg: SessionConfig,
     metrics: MetricsRegistry,
     sessions: HashMap<String, (u64, Addr<NodeSession>, Connection)>,
     next_id: u64,
@@ -43,7 +42,6 @@ impl NodeGateway {
         store: StoreHandle,
         liveness: Liveness,
         authority: Arc<dyn JoinAuthority>,
-        cfg: SessionConfig,
     ) -> NodeGateway {
         let router = PodRouter::new(store.clone()).start();
         NodeGateway {
@@ -52,7 +50,6 @@ impl NodeGateway {
             liveness,
             router,
             authority,
-            cfg,
             metrics: MetricsRegistry::new(),
             sessions: HashMap::new(),
             next_id: 0,
@@ -103,7 +100,7 @@ impl StreamHandler<Accepted> for NodeGateway {
                     router: self.router.clone(),
                     gateway: ctx.address().recipient(),
                 };
-                let session = NodeSession::new(node.clone(), id, conn.clone(), peers, self.cfg)
+                let session = NodeSession::new(node.clone(), id, conn.clone(), peers)
                     .with_metrics(self.metrics.clone())
                     .start();
                 self.sessions.insert(node, (id, session, conn));

@@ -109,6 +109,40 @@ impl Snapshot {
     }
 }
 
+/// What the worker was last sent of each of its pods (a fingerprint of the pod less its
+/// status), so that a change of status alone — most often the worker's own report, written back
+/// — is not sent to it again: at thousands of pods that echo was most of the pod stream.
+#[derive(Debug, Default)]
+pub struct Sent(HashMap<PodKey, u64>);
+
+impl Sent {
+    /// What a snapshot of `pods` sent.
+    pub fn of(pods: &[Value]) -> Sent {
+        Sent(
+            pods.iter()
+                .map(|p| {
+                    (
+                        key_of_object(p),
+                        capstan_core::fingerprint::without_status(p),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether `ev` tells the worker something new — a deletion, a pod it was not sent, or a
+    /// change beyond status — and records it if so.
+    pub fn is_news(&mut self, ev: &WatchEvent) -> bool {
+        let key = key_of(ev);
+        if ev.event_type == EventType::Deleted {
+            self.0.remove(&key);
+            return true;
+        }
+        let print = capstan_core::fingerprint::without_status(&ev.object);
+        self.0.insert(key, print) != Some(print)
+    }
+}
+
 /// The router actor.
 pub struct PodRouter {
     store: StoreHandle,

@@ -1,14 +1,15 @@
 //! NodeSession: the master's view of one connected worker. It owns the QUIC connection, takes
 //! the worker's hello (registering the Node), its heartbeats (renewing the Node's Ready
 //! condition) and its status batches (writing `pods/status`), and streams to it every Pod
-//! bound to its node: a snapshot or a replay from the worker's resume point, then live changes.
+//! bound to its node: a snapshot, then live changes (but not those that change only a pod's
+//! status: the worker wrote it).
 //! The node name comes from the worker's client certificate, so a worker cannot act for
 //! another node.
 
 use super::lifecycle::{Heard, Liveness, NodeLifecycle};
 use super::metrics::MetricsRegistry;
 use super::node_object::{merge_registration, node_from_hello};
-use super::pod_router::{PodRouter, Snapshot, Subscribe};
+use super::pod_router::{PodRouter, Sent, Snapshot, Subscribe};
 use crate::events::{record_events, Source};
 use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodEvent, PodStreamMsg, StatusBatch};
 use crate::store::{now, EventType, StoreError, StoreHandle, WriteOp};
@@ -20,13 +21,6 @@ use capstan_transport::{Connection, IncomingStream};
 use futures_util::future::join_all;
 use serde_json::Value;
 use std::time::Duration;
-
-/// Settings every session shares.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionConfig {
-    /// How often the worker sends heartbeats.
-    pub heartbeat_seconds: u64,
-}
 
 /// Tell a session to end (a newer connection of the same node took over).
 #[derive(Debug, Message)]
@@ -62,25 +56,17 @@ pub struct NodeSession {
     id: u64,
     conn: Connection,
     peers: SessionPeers,
-    cfg: SessionConfig,
     metrics: MetricsRegistry,
 }
 
 impl NodeSession {
     /// A session for `node` over `conn`.
-    pub fn new(
-        node: String,
-        id: u64,
-        conn: Connection,
-        peers: SessionPeers,
-        cfg: SessionConfig,
-    ) -> NodeSession {
+    pub fn new(node: String, id: u64, conn: Connection, peers: SessionPeers) -> NodeSession {
         NodeSession {
             node,
             id,
             conn,
             peers,
-            cfg,
             metrics: MetricsRegistry::new(),
         }
     }
@@ -134,13 +120,14 @@ impl StreamHandler<Incoming> for NodeSession {
         );
         match stream.channel {
             channel::HELLO => {
-                let cfg = self.cfg;
+                // Paced to the cluster's size (`Liveness::heartbeat_seconds`).
+                let beat = self.peers.liveness.heartbeat_seconds();
                 let lifecycle = self.peers.liveness.lifecycle.clone();
                 let router = self.peers.router.clone();
                 ctx.spawn(
                     async move {
                         if let Err(e) =
-                            hello(stream, &node, &store, &conn, &lifecycle, &router, cfg).await
+                            hello(stream, &node, &store, &conn, &lifecycle, &router, beat).await
                         {
                             tracing::warn!(%node, error = %e, "hello failed; closing the connection");
                             conn.close(1, "hello failed");
@@ -189,7 +176,7 @@ async fn hello(
     conn: &Connection,
     lifecycle: &Addr<NodeLifecycle>,
     router: &Addr<PodRouter>,
-    cfg: SessionConfig,
+    heartbeat_seconds: u64,
 ) -> Result<(), String> {
     let msg: Hello = stream
         .recv()
@@ -206,7 +193,7 @@ async fn hello(
     stream
         .respond(&HelloAck::Registered {
             node_name: node.to_string(),
-            heartbeat_seconds: cfg.heartbeat_seconds,
+            heartbeat_seconds,
         })
         .await
         .map_err(|e| e.to_string())?;
@@ -505,6 +492,11 @@ fn bound_to(pod: &Value, node: &str) -> bool {
 /// every later change the router hands this session, with bookmarks while idle so the worker's
 /// applied revision keeps up. The worker's resume point is not needed: a snapshot is one read
 /// per pod of this node, not a scan of every pod.
+/// How long a node's pod stream stays quiet before it is sent a bookmark (the revision it is
+/// up to). Kubernetes' watch bookmarks come about once a minute; every bookmark is a frame to
+/// send, and at 5,000 nodes one each 5 s was 1,000 frames a second.
+const BOOKMARK_AFTER: Duration = Duration::from_secs(60);
+
 async fn stream_pods(
     conn: &Connection,
     store: &StoreHandle,
@@ -538,9 +530,10 @@ async fn stream_pods(
     })
     .await
     .map_err(|e| e.to_string())?;
+    let mut sent = Sent::of(&pods);
     drop(pods);
     loop {
-        let ev = match tokio::time::timeout(Duration::from_secs(5), sub.changes.recv()).await {
+        let ev = match tokio::time::timeout(BOOKMARK_AFTER, sub.changes.recv()).await {
             Ok(Some(ev)) => ev,
             Ok(None) => return Err("the pod router dropped this session's subscription".into()),
             Err(_) => match sub.bookmark() {
@@ -554,7 +547,7 @@ async fn stream_pods(
                 Err(ev) => ev,
             },
         };
-        if snapshot.is_stale(&ev) {
+        if snapshot.is_stale(&ev) || !sent.is_news(&ev) {
             continue;
         }
         let msg = PodStreamMsg::Change {

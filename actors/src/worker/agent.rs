@@ -17,6 +17,9 @@ use std::time::Duration;
 /// How often pod status changes are batched to the master.
 const STATUS_FLUSH: Duration = Duration::from_millis(100);
 
+/// How long a heartbeat waits for the agent's usage sample before it goes without one.
+const USAGE_WAIT: Duration = Duration::from_millis(200);
+
 /// How a worker reaches its master.
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
@@ -852,12 +855,16 @@ async fn session(
         loop {
             tick.tick().await;
             seq += 1;
-            let usage = match beat_agent.send(CollectUsage).await {
-                Ok(u) => u,
-                Err(e) => {
+            // A busy agent (a long mailbox of pod work) must not delay the heartbeat: without
+            // an answer in time it goes out without the usage sample.
+            let usage = match tokio::time::timeout(USAGE_WAIT, beat_agent.send(CollectUsage)).await
+            {
+                Ok(Ok(u)) => u,
+                Ok(Err(e)) => {
                     let _ = beat_err_tx.send(e.into()).await;
                     return;
                 }
+                Err(_) => None,
             };
             if let Err(e) = heartbeats.send(&Heartbeat { seq, usage }).await {
                 let _ = beat_err_tx.send(e.into()).await;
@@ -880,10 +887,9 @@ async fn session(
                 return Err(e.unwrap_or_else(|| SessionError::Lost("the heartbeat task ended".into())));
             }
             msg = pods.recv() => match msg.ok_or_else(|| SessionError::Lost("the pod stream reader ended".into()))?? {
-                Some(m) => {
-                    acked = agent.send(Apply(m)).await?;
-                    status.send(&StatusBatch { acked_revision: acked, updates: Vec::new(), stopped: Vec::new(), events: Vec::new() }).await?;
-                }
+                // The revision applied rides on the next status batch: a frame back for every
+                // pod change (and bookmark) would double the master's packets to read.
+                Some(m) => acked = agent.send(Apply(m)).await?,
                 None => return Err(SessionError::Lost("the master ended the pod stream".into())),
             },
             incoming = streams.recv() => {

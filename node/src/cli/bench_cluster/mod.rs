@@ -216,8 +216,8 @@ fn deployment_manifest(d: u64, replicas: u64) -> Value {
                                           "containers": [container()]}}}})
 }
 
-/// Creates the load: returns each write's latency in microseconds.
-fn generate(c: &Client, b: &ClusterBench, shared: &Shared) -> Result<Vec<u64>> {
+/// Creates the load; returns the sorted write latencies (µs) and how many writes were retried.
+fn generate(c: &Client, b: &ClusterBench, shared: &Shared) -> Result<(Vec<u64>, usize)> {
     let writes: Vec<(String, Value)> = match b.pods.checked_div(b.deployments) {
         None => (0..b.pods)
             .map(|i| {
@@ -244,11 +244,12 @@ fn generate(c: &Client, b: &ClusterBench, shared: &Shared) -> Result<Vec<u64>> {
     let next = Arc::new(AtomicUsize::new(0));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(total)));
     let errors = Arc::new(Mutex::new(Vec::new()));
+    let retries = Arc::new(AtomicUsize::new(0));
     let writes = Arc::new(writes);
     let start = Instant::now();
     let threads: Vec<_> = (0..WRITERS.min(total))
         .map(|_| {
-            let (c, next, latencies, errors, writes, progress, shared) = (
+            let (c, next, latencies, errors, writes, progress, shared, retries) = (
                 c.clone(),
                 next.clone(),
                 latencies.clone(),
@@ -256,6 +257,7 @@ fn generate(c: &Client, b: &ClusterBench, shared: &Shared) -> Result<Vec<u64>> {
                 writes.clone(),
                 progress.clone(),
                 shared.clone(),
+                retries.clone(),
             );
             let rate = b.create_rate;
             std::thread::spawn(move || loop {
@@ -283,7 +285,7 @@ fn generate(c: &Client, b: &ClusterBench, shared: &Shared) -> Result<Vec<u64>> {
                         .or_default()
                         .created = Some(sent);
                 }
-                match c.send_json("POST", path, "application/json", body) {
+                match post_retrying(&c, path, body, &retries) {
                     Ok(r) if r.status == 201 => latencies
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -314,7 +316,36 @@ fn generate(c: &Client, b: &ClusterBench, shared: &Shared) -> Result<Vec<u64>> {
     }
     let mut l = latencies.lock().unwrap_or_else(|e| e.into_inner()).clone();
     l.sort_unstable();
-    Ok(l)
+    Ok((l, retries.load(Ordering::Relaxed)))
+}
+
+/// How often a write that could not reach the API server is tried again.
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// POSTs `body`, trying again (after 1 s, then 2 s) when the request could not reach the API
+/// server, as clients do; a retried create that finds its object already there (the earlier
+/// attempt landed after all) counts as created. Each retry is counted in `retries` and
+/// reported, so a slow-to-accept server shows in the results.
+fn post_retrying(
+    c: &Client,
+    path: &str,
+    body: &Value,
+    retries: &AtomicUsize,
+) -> Result<crate::client::Response> {
+    let mut attempt = 1;
+    loop {
+        match c.send_json("POST", path, "application/json", body) {
+            Ok(r) if attempt > 1 && r.status == 409 => {
+                return Ok(crate::client::Response { status: 201, ..r })
+            }
+            Err(_) if attempt < WRITE_ATTEMPTS => {
+                retries.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_secs(u64::from(attempt)));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 fn quantile(sorted: &[u64], q: f64) -> Option<u64> {
@@ -458,7 +489,7 @@ pub fn run(b: ClusterBench) -> VerbResult {
 
     let load_start = Instant::now();
     let frames_at_start = transport_frames(&client);
-    let api = generate(&client, &b, &shared)?;
+    let (api, api_retries) = generate(&client, &b, &shared)?;
     let all_running = wait_running(
         &shared,
         b.pods as usize,
@@ -589,6 +620,7 @@ pub fn run(b: ClusterBench) -> VerbResult {
         "scheduling_p99_ms": quantile(&scheduling, 0.99),
         "api_p50_ms": ms(quantile(&api, 0.5)),
         "api_p99_ms": ms(quantile(&api, 0.99)),
+        "api_write_retries": api_retries,
         "transport_msgs_per_second": match (frames_at_start, frames_at_end) {
             (Some(a), Some(z)) if load_end > load_start => Some(
                 (z.saturating_sub(a) as f64 / load_end.duration_since(load_start).as_secs_f64())

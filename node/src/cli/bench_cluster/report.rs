@@ -68,7 +68,7 @@ fn cell(v: &Value) -> String {
 }
 
 /// The rows of the summary (label, key in the result).
-pub const ROWS: [(&str, &str); 17] = [
+pub const ROWS: [(&str, &str); 18] = [
     ("hollow nodes", "nodes"),
     ("pods", "pods"),
     ("pods bound per second", "pods_per_second"),
@@ -79,6 +79,10 @@ pub const ROWS: [(&str, &str); 17] = [
     ("created → bound p99 (ms)", "scheduling_p99_ms"),
     ("API write p50 (ms)", "api_p50_ms"),
     ("API write p99 (ms)", "api_p99_ms"),
+    (
+        "API writes retried (could not connect)",
+        "api_write_retries",
+    ),
     ("QUIC frames per second", "transport_msgs_per_second"),
     ("node loss → replaced (s)", "node_loss_recovery_s"),
     ("master RSS peak (MiB)", "master_rss_mb"),
