@@ -79,10 +79,7 @@ pub const ROWS: [(&str, &str); 18] = [
     ("created → bound p99 (ms)", "scheduling_p99_ms"),
     ("API write p50 (ms)", "api_p50_ms"),
     ("API write p99 (ms)", "api_p99_ms"),
-    (
-        "API writes retried (could not connect)",
-        "api_write_retries",
-    ),
+    ("API writes retried", "api_write_retries"),
     ("QUIC frames per second", "transport_msgs_per_second"),
     ("node loss → replaced (s)", "node_loss_recovery_s"),
     ("master RSS peak (MiB)", "master_rss_mb"),
