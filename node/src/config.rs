@@ -2,6 +2,7 @@
 //! `[[worker]]` tables from step 2. Unknown keys are errors that name the key.
 
 use anyhow::{bail, Context, Result};
+use capstan_actors::nodes::lifecycle::LifecycleConfig;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -158,15 +159,15 @@ pub struct MasterConfig {
 }
 
 fn default_max_heartbeats() -> u64 {
-    1000
+    LifecycleConfig::default().max_heartbeats_per_second
 }
 
 fn default_eviction_rate() -> f64 {
-    capstan_core::node_eviction::EvictionRates::default().normal
+    LifecycleConfig::default().rates.normal
 }
 
 fn default_secondary_eviction_rate() -> f64 {
-    capstan_core::node_eviction::EvictionRates::default().secondary
+    LifecycleConfig::default().rates.secondary
 }
 
 fn default_pod_eviction() -> i64 {
@@ -186,7 +187,7 @@ fn default_node_listen() -> String {
 }
 
 fn default_heartbeat() -> u64 {
-    1
+    LifecycleConfig::default().heartbeat_seconds
 }
 
 fn default_max_frame() -> usize {
@@ -197,7 +198,7 @@ fn default_max_frame() -> usize {
 const MAX_FRAME_RANGE: std::ops::RangeInclusive<usize> = 64 * 1024..=256 * 1024 * 1024;
 
 fn default_grace() -> u64 {
-    4
+    LifecycleConfig::default().grace.as_secs()
 }
 
 fn default_api_listen() -> String {

@@ -12,6 +12,7 @@
 use crate::store::{EventType, StoreHandle, WatchEvent};
 use actix::prelude::*;
 use capstan_core::binding::bound_node as node_of;
+use capstan_core::fingerprint::without_status;
 use capstan_core::kinds::PODS;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -64,10 +65,15 @@ impl Subscription {
     }
 }
 
-/// The resourceVersions of the pods a snapshot was read with, to skip changes it already holds.
+/// What a node's worker holds of its pods: the resourceVersions the snapshot was read with (to
+/// skip changes it already holds) and a fingerprint of each pod as last sent, less its status
+/// (`core::fingerprint`), so that a change of status alone — most often the worker's own
+/// report, written back — is not sent to it again: at thousands of pods that echo was most of
+/// the pod stream.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     read_at: HashMap<PodKey, u64>,
+    sent: HashMap<PodKey, u64>,
 }
 
 impl Snapshot {
@@ -87,59 +93,33 @@ impl Snapshot {
             if node_of(&pod) != Some(node) {
                 continue;
             }
-            let rv = resource_version(&pod);
-            snap.read_at.insert((ns.clone(), name.clone()), rv);
+            let key = (ns.clone(), name.clone());
+            snap.read_at.insert(key.clone(), resource_version(&pod));
+            snap.sent.insert(key, without_status(&pod));
             pods.push(pod);
         }
         Ok((snap, pods))
     }
 
-    /// Whether `ev` is already in the snapshot. A newer change passes and retires the entry:
-    /// every later change to that pod is newer still.
-    pub fn is_stale(&mut self, ev: &WatchEvent) -> bool {
-        let key = key_of(ev);
-        match self.read_at.get(&key) {
-            Some(&rv) if ev.revision <= rv => true,
-            Some(_) => {
-                self.read_at.remove(&key);
-                false
-            }
-            None => false,
-        }
-    }
-}
-
-/// What the worker was last sent of each of its pods (a fingerprint of the pod less its
-/// status), so that a change of status alone — most often the worker's own report, written back
-/// — is not sent to it again: at thousands of pods that echo was most of the pod stream.
-#[derive(Debug, Default)]
-pub struct Sent(HashMap<PodKey, u64>);
-
-impl Sent {
-    /// What a snapshot of `pods` sent.
-    pub fn of(pods: &[Value]) -> Sent {
-        Sent(
-            pods.iter()
-                .map(|p| {
-                    (
-                        key_of_object(p),
-                        capstan_core::fingerprint::without_status(p),
-                    )
-                })
-                .collect(),
-        )
-    }
-
-    /// Whether `ev` tells the worker something new — a deletion, a pod it was not sent, or a
-    /// change beyond status — and records it if so.
+    /// Whether `ev` tells the worker something it does not hold: not a change the snapshot
+    /// already holds (a newer one retires the snapshot's entry: every later change to that pod
+    /// is newer still), and a deletion, a pod it was not sent, or a change beyond status. What
+    /// is to be sent is recorded as sent.
     pub fn is_news(&mut self, ev: &WatchEvent) -> bool {
         let key = key_of(ev);
+        match self.read_at.get(&key) {
+            Some(&rv) if ev.revision <= rv => return false,
+            Some(_) => {
+                self.read_at.remove(&key);
+            }
+            None => {}
+        }
         if ev.event_type == EventType::Deleted {
-            self.0.remove(&key);
+            self.sent.remove(&key);
             return true;
         }
-        let print = capstan_core::fingerprint::without_status(&ev.object);
-        self.0.insert(key, print) != Some(print)
+        let print = without_status(&ev.object);
+        self.sent.insert(key, print) != Some(print)
     }
 }
 

@@ -9,7 +9,7 @@
 use super::lifecycle::{Heard, Liveness, NodeLifecycle};
 use super::metrics::MetricsRegistry;
 use super::node_object::{merge_registration, node_from_hello};
-use super::pod_router::{PodRouter, Sent, Snapshot, Subscribe};
+use super::pod_router::{PodRouter, Snapshot, Subscribe};
 use crate::events::{record_events, Source};
 use crate::protocol::{channel, Heartbeat, Hello, HelloAck, PodEvent, PodStreamMsg, StatusBatch};
 use crate::store::{now, EventType, StoreError, StoreHandle, WriteOp};
@@ -488,15 +488,16 @@ fn bound_to(pod: &Value, node: &str) -> bool {
     pod.pointer("/spec/nodeName").and_then(Value::as_str) == Some(node)
 }
 
-/// Streams the node's pods: a snapshot (the pods the [`PodRouter`] has bound to the node), then
-/// every later change the router hands this session, with bookmarks while idle so the worker's
-/// applied revision keeps up. The worker's resume point is not needed: a snapshot is one read
-/// per pod of this node, not a scan of every pod.
 /// How long a node's pod stream stays quiet before it is sent a bookmark (the revision it is
 /// up to). Kubernetes' watch bookmarks come about once a minute; every bookmark is a frame to
 /// send, and at 5,000 nodes one each 5 s was 1,000 frames a second.
 const BOOKMARK_AFTER: Duration = Duration::from_secs(60);
 
+/// Streams the node's pods: a snapshot (the pods the [`PodRouter`] has bound to the node), then
+/// every later change the router hands this session that the worker does not already hold
+/// ([`Snapshot::is_news`]), with a bookmark after a quiet minute so the worker's applied
+/// revision keeps up. The worker's resume point is not needed: a snapshot is one read per pod
+/// of this node, not a scan of every pod.
 async fn stream_pods(
     conn: &Connection,
     store: &StoreHandle,
@@ -530,7 +531,6 @@ async fn stream_pods(
     })
     .await
     .map_err(|e| e.to_string())?;
-    let mut sent = Sent::of(&pods);
     drop(pods);
     loop {
         let ev = match tokio::time::timeout(BOOKMARK_AFTER, sub.changes.recv()).await {
@@ -547,7 +547,7 @@ async fn stream_pods(
                 Err(ev) => ev,
             },
         };
-        if snapshot.is_stale(&ev) || !sent.is_news(&ev) {
+        if !snapshot.is_news(&ev) {
             continue;
         }
         let msg = PodStreamMsg::Change {
