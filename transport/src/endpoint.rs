@@ -112,8 +112,7 @@ impl Server {
             });
         }
         // The endpoint and its connections run on the I/O thread (see `io_thread`).
-        let runtime = crate::io_thread::io_runtime()
-            .map_err(|e| TransportError::Io(format!("starting the QUIC I/O thread: {e}")))?;
+        let runtime = crate::io_thread::io_runtime()?;
         let socket = bind_udp(addr)?;
         let endpoint = Endpoint::new(endpoint_config, Some(server_config), socket, runtime)
             .map_err(|e| TransportError::Io(format!("binding {addr}: {e}")))?;
@@ -277,8 +276,7 @@ impl Client {
         }
         require_runtime("Client::connect")?;
         let runtime: Arc<dyn quinn::Runtime> = if self.io_thread {
-            crate::io_thread::io_runtime()
-                .map_err(|e| TransportError::Io(format!("starting the QUIC I/O thread: {e}")))?
+            crate::io_thread::io_runtime()?
         } else {
             quinn::default_runtime().ok_or_else(|| {
                 TransportError::Io("no async runtime for the QUIC endpoint".into())

@@ -56,7 +56,12 @@ pub fn on_io_thread_start(hook: fn()) {
 }
 
 /// The process's QUIC I/O runtime (started on first use; it lives as long as the process).
-pub(crate) fn io_runtime() -> io::Result<Arc<OnHandle>> {
+pub(crate) fn io_runtime() -> Result<Arc<OnHandle>, crate::TransportError> {
+    start_io_runtime()
+        .map_err(|e| crate::TransportError::Io(format!("starting the QUIC I/O thread: {e}")))
+}
+
+fn start_io_runtime() -> io::Result<Arc<OnHandle>> {
     static HANDLE: Mutex<Option<Handle>> = Mutex::new(None);
     let mut slot = HANDLE.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(h) = slot.as_ref() {
